@@ -1,0 +1,26 @@
+"""Entry point.
+
+Fast paths run before any heavy import: `--version` must answer without loading typer,
+pydantic, httpx or rich, and the sandbox helper must import only sandbox code.
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Dispatch to a fast path when one applies, otherwise to the typer app."""
+    args = sys.argv[1:] if argv is None else argv
+    if args in (["--version"], ["-V"]):
+        from codex import __version__
+
+        sys.stdout.write(f"codex {__version__}\n")
+        return 0
+    from codex.cli.app import run
+
+    return run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Front door: typer commands and renderers. No business logic lives here."""
