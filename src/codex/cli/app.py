@@ -53,7 +53,7 @@ def main_options(
     ] = None,
     profile: Annotated[
         str | None,
-        typer.Option("--profile", "-p", metavar="PROFILE",
+        typer.Option("--profile", metavar="PROFILE",
                      help="Security profile: offline, net-read-only, workspace-write, "
                           "workspace-net, trusted (aliases: read-only, workspace, "
                           "full-access)."),
