@@ -1,0 +1,58 @@
+"""The configuration a command runs with, after every layer is applied."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field
+
+from codex.config.schema import Settings
+from codex.protocol import SandboxPolicy
+from codex.security.profiles import SecurityProfile, resolve_policy
+
+
+class EffectiveConfig(Settings):
+    """Settings resolved from defaults < config.toml < [profiles.NAME] < -c < flags.
+
+    `security_profile` is always set here (fail-safe default `offline`). `sources` maps each
+    dotted key (as in `to_flat()`) to where its value came from: `default`,
+    `config.toml:LINE`, `profile NAME`, `-c`, or `flag --profile` / `flag -s` / `flag -C`.
+    """
+
+    security_profile: SecurityProfile = SecurityProfile.OFFLINE
+    cwd: Path
+    codex_home: Path
+    config_path: Path
+    config_loaded: bool = False
+    config_profile: str | None = None
+    sources: dict[str, str] = Field(default_factory=dict)
+    warnings: list[str] = Field(default_factory=list)
+
+    def sandbox_policy(self) -> SandboxPolicy:
+        """The concrete sandbox policy for this config's profile, workspace and roots."""
+        roots = tuple(
+            root if root.is_absolute() else self.cwd / root
+            for root in self.sandbox_workspace_write.writable_roots
+        )
+        return resolve_policy(self.security_profile, self.cwd, roots)
+
+    def settings_dump(self) -> dict[str, Any]:
+        """The effective values (JSON-ready), without the bookkeeping fields."""
+        return self.model_dump(
+            mode="json", exclude={"sources", "warnings", "config_loaded"}
+        )
+
+    def to_flat(self) -> dict[str, Any]:
+        """Every effective value keyed by its dotted path (tables flattened, lists kept)."""
+        flat: dict[str, Any] = {}
+        _flatten(self.settings_dump(), (), flat)
+        return flat
+
+
+def _flatten(value: Any, prefix: tuple[str, ...], out: dict[str, Any]) -> None:
+    if isinstance(value, dict) and value:
+        for key, item in value.items():
+            _flatten(item, (*prefix, str(key)), out)
+    else:
+        out[".".join(prefix)] = value
