@@ -1,0 +1,73 @@
+"""The apply_patch format: parse, match context, apply atomically under a path policy.
+
+Public API (stdlib only, so the tools layer and `codex apply-patch` stay light):
+
+- `apply_patch(text, policy) -> PatchResult`: parse, check every path, compute every file,
+  then commit all-or-nothing. Raises `PatchParseError` (bad format), `PatchFailed` (a path
+  was refused, or a hunk/file operation cannot apply; nothing was written) or `CommitFailed`
+  (the disk failed midway; the tree was restored from backups).
+- `preview_patch(text, policy) -> PatchResult`: the same checks and diffs, no writes.
+- `PathPolicy.from_sandbox_policy(sandbox_policy, workdir)`: the write rule of a profile.
+- `PatchResult.changes`: `FileChange(kind=added|updated|deleted|moved, path, move_path,
+  diff)` for front ends; `PatchResult.summary()` is the text the model sees.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from codex.patch.commit import CommitFailed, commit_plan
+from codex.patch.engine import FileChange, PatchFailed, plan_patch
+from codex.patch.parser import Patch, PatchParseError, parse_patch, strip_heredoc
+from codex.patch.paths import PathPolicy, PathRefused
+
+_SUMMARY_LETTER = {"added": "A", "updated": "M", "deleted": "D", "moved": "M"}
+
+
+@dataclass(frozen=True)
+class PatchResult:
+    """What a patch changed (or, for a preview, would change)."""
+
+    changes: tuple[FileChange, ...]
+    applied: bool
+
+    def summary(self) -> str:
+        """The Codex CLI's success message: one `A|M|D path` line per file."""
+        lines = ["Success. Updated the following files:" if self.applied
+                 else "The patch would update the following files:"]
+        for change in self.changes:
+            shown = change.display_move_path or change.display_path
+            lines.append(f"{_SUMMARY_LETTER[change.kind]} {shown}")
+        return "\n".join(lines)
+
+    def to_json(self) -> dict[str, object]:
+        return {"applied": self.applied, "changes": [c.to_json() for c in self.changes]}
+
+
+def preview_patch(text: str, policy: PathPolicy) -> PatchResult:
+    """Parse and plan `text` without writing anything."""
+    plan = plan_patch(parse_patch(text), policy)
+    return PatchResult(changes=tuple(plan.changes), applied=False)
+
+
+def apply_patch(text: str, policy: PathPolicy) -> PatchResult:
+    """Parse, plan and atomically commit `text` (see the module docstring for errors)."""
+    plan = plan_patch(parse_patch(text), policy)
+    commit_plan(plan)
+    return PatchResult(changes=tuple(plan.changes), applied=True)
+
+
+__all__ = [
+    "CommitFailed",
+    "FileChange",
+    "Patch",
+    "PatchFailed",
+    "PatchParseError",
+    "PatchResult",
+    "PathPolicy",
+    "PathRefused",
+    "apply_patch",
+    "parse_patch",
+    "preview_patch",
+    "strip_heredoc",
+]

@@ -1,0 +1,299 @@
+"""Turn a parsed patch into the exact bytes every touched file will have (no writes).
+
+Planning reads each file once, applies the operations in patch order to an in-memory view
+(so a patch may add a file and then update it, or delete one file and move another onto its
+name), and records what changed. Every path is checked against the `PathPolicy` before the
+file is even read. All problems are collected, so the model can fix them in one round; if
+there is any, `PatchFailed` is raised and nothing has been written.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from codex.patch.matching import closest_match, seek_sequence
+from codex.patch.parser import AddFile, Chunk, DeleteFile, Patch, UpdateFile
+from codex.patch.paths import PathPolicy, PathRefused
+from codex.patch.text import TextFile
+
+MAX_EXCERPT_LINES = 12
+
+
+class PatchFailed(Exception):
+    """The patch cannot be applied as a whole; `problems` lists each reason, one per line."""
+
+    def __init__(self, problems: list[str], *, refused: bool = False) -> None:
+        self.problems = problems
+        self.refused = refused
+        head = "patch rejected" if refused else "patch failed to apply"
+        super().__init__(f"{head}; no file was changed:\n" + "\n".join(problems))
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """One file operation as a front end shows it: kind is added|updated|deleted|moved."""
+
+    kind: str
+    path: Path
+    move_path: Path | None
+    display_path: str
+    display_move_path: str | None
+    diff: str
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "kind": self.kind,
+            "path": str(self.path),
+            "move_path": str(self.move_path) if self.move_path else None,
+            "diff": self.diff,
+        }
+
+
+@dataclass(frozen=True)
+class FinalState:
+    """What one path must look like after the commit: `content` None means absent."""
+
+    path: Path
+    content: bytes | None
+    mode: int | None
+    original: bytes | None
+    original_mode: int | None
+
+
+@dataclass
+class PatchPlan:
+    """Every change the patch makes, computed but not yet written."""
+
+    changes: list[FileChange] = field(default_factory=list)
+    finals: dict[Path, FinalState] = field(default_factory=dict)
+
+    def writes(self) -> list[FinalState]:
+        """Paths whose bytes or existence change (unchanged files are never rewritten)."""
+        return [
+            f for f in self.finals.values()
+            if f.content != f.original or (f.content is not None and f.mode != f.original_mode)
+        ]
+
+
+@dataclass
+class _Entry:
+    content: bytes | None
+    mode: int | None
+
+
+class _View:
+    """The filesystem as the patch has changed it so far (reads disk on first touch)."""
+
+    def __init__(self) -> None:
+        self.entries: dict[Path, _Entry] = {}
+        self.originals: dict[Path, _Entry] = {}
+
+    def get(self, path: Path) -> _Entry:
+        if path not in self.entries:
+            original = _read(path)
+            self.originals[path] = original
+            self.entries[path] = _Entry(original.content, original.mode)
+        return self.entries[path]
+
+    def set(self, path: Path, content: bytes | None, mode: int | None) -> None:
+        self.get(path)
+        self.entries[path] = _Entry(content, mode)
+
+
+class _OpError(Exception):
+    pass
+
+
+def _read(path: Path) -> _Entry:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return _Entry(None, None)
+    except NotADirectoryError:
+        raise _OpError(f"{path}: a parent of this path is a file, not a directory") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise _OpError(f"{path} is a directory, not a file")
+    if not stat.S_ISREG(st.st_mode):
+        raise _OpError(f"{path} is not a regular file")
+    with open(path, "rb") as handle:
+        return _Entry(handle.read(), stat.S_IMODE(st.st_mode))
+
+
+def plan_patch(patch: Patch, policy: PathPolicy) -> PatchPlan:
+    """Check every path, then compute every file's new content; raise PatchFailed on any
+    refusal or failure (refusals are reported before anything is read)."""
+    refusals: list[str] = []
+    resolved: dict[str, Path] = {}
+    for op in patch.ops:
+        for raw in _paths_of(op):
+            if raw in resolved:
+                continue
+            try:
+                resolved[raw] = policy.check_write(raw)
+            except PathRefused as exc:
+                refusals.append(str(exc))
+    if refusals:
+        raise PatchFailed(list(dict.fromkeys(refusals)), refused=True)
+
+    view = _View()
+    plan = PatchPlan()
+    problems: list[str] = []
+    for op in patch.ops:
+        try:
+            plan.changes.append(_apply_op(op, resolved, view))
+        except _OpError as exc:
+            problems.append(str(exc))
+        except OSError as exc:
+            problems.append(f"{op.path} (patch line {op.line}): {exc.strerror or exc}")
+    if problems:
+        raise PatchFailed(problems)
+    for path, entry in view.entries.items():
+        original = view.originals[path]
+        plan.finals[path] = FinalState(
+            path=path,
+            content=entry.content,
+            mode=entry.mode,
+            original=original.content,
+            original_mode=original.mode,
+        )
+    return plan
+
+
+def _paths_of(op: AddFile | DeleteFile | UpdateFile) -> list[str]:
+    if isinstance(op, UpdateFile) and op.move_to is not None:
+        return [op.path, op.move_to]
+    return [op.path]
+
+
+def _apply_op(op: AddFile | DeleteFile | UpdateFile, resolved: dict[str, Path],
+              view: _View) -> FileChange:
+    path = resolved[op.path]
+    current = view.get(path)
+    if isinstance(op, AddFile):
+        if current.content is not None:
+            raise _OpError(
+                f"Add File {op.path} (patch line {op.line}): the file already exists; use "
+                "'*** Update File:' to change it, or delete it first"
+            )
+        _check_parents(path, op.path, op.line)
+        content = TextFile.from_lines(list(op.lines)).to_bytes(final_newline=bool(op.lines))
+        view.set(path, content, None)
+        return _change("added", path, None, op.path, None, b"", content)
+    if current.content is None:
+        verb = "Delete File" if isinstance(op, DeleteFile) else "Update File"
+        raise _OpError(f"{verb} {op.path} (patch line {op.line}): the file does not exist")
+    if isinstance(op, DeleteFile):
+        view.set(path, None, None)
+        return _change("deleted", path, None, op.path, None, current.content, b"")
+    new_content = apply_chunks(current.content, op.chunks, op.path)
+    if op.move_to is None:
+        view.set(path, new_content, current.mode)
+        return _change("updated", path, None, op.path, None, current.content, new_content)
+    target = resolved[op.move_to]
+    if target != path:
+        if view.get(target).content is not None:
+            raise _OpError(
+                f"Update File {op.path} (patch line {op.line}): cannot move to {op.move_to}: "
+                "it already exists; delete it first in the same patch"
+            )
+        _check_parents(target, op.move_to, op.line)
+        view.set(path, None, None)
+    view.set(target, new_content, current.mode)
+    return _change("moved", path, target, op.path, op.move_to, current.content, new_content)
+
+
+def _check_parents(path: Path, raw: str, line: int) -> None:
+    for parent in path.parents:
+        if parent.exists() or parent.is_symlink():
+            if not parent.is_dir():
+                raise _OpError(
+                    f"{raw} (patch line {line}): cannot create it because {parent} is not a "
+                    "directory"
+                )
+            return
+
+
+def apply_chunks(content: bytes, chunks: tuple[Chunk, ...], display_path: str) -> bytes:
+    """Apply update hunks to a file's bytes; raise _OpError naming the hunk that failed."""
+    text = TextFile.from_bytes(content)
+    final_newline = text.ends_with_newline
+    lines = text.lines
+    replacements: list[tuple[int, int, list[str]]] = []
+    index = 0
+    for number, chunk in enumerate(chunks, 1):
+        where = f"Update File {display_path}: hunk {number} (patch line {chunk.line})"
+        if chunk.context is not None:
+            found = seek_sequence(lines, [chunk.context], index)
+            if found is None:
+                raise _OpError(
+                    f"{where}: the '@@ {chunk.context}' context line was not found"
+                    + (" after the previous hunk" if index else "")
+                    + _excerpt(lines, [chunk.context], index)
+                )
+            index = found[0] + 1
+        if not chunk.old_lines:
+            at = index if chunk.context is not None and not chunk.end_of_file else len(lines)
+            replacements.append((at, 0, list(chunk.new_lines)))
+            continue
+        old, new = list(chunk.old_lines), list(chunk.new_lines)
+        found = seek_sequence(lines, old, index, at_end=chunk.end_of_file)
+        while found is None and len(old) > 1 and old[-1] == "":
+            # Blank lines a model left at the end of a hunk are separators, not content.
+            old = old[:-1]
+            if new and new[-1] == "":
+                new = new[:-1]
+            found = seek_sequence(lines, old, index, at_end=chunk.end_of_file)
+        if found is None:
+            raise _OpError(
+                f"{where}: these lines were not found"
+                + (" after the previous hunk" if index else "")
+                + _excerpt(lines, list(chunk.old_lines), index)
+            )
+        replacements.append((found[0], len(old), new))
+        index = found[0] + len(old)
+    for start, count, new_lines in sorted(replacements, key=lambda r: r[0], reverse=True):
+        text.replace(start, count, new_lines)
+    return text.to_bytes(final_newline=final_newline or not content)
+
+
+def _excerpt(lines: list[str], pattern: list[str], start: int) -> str:
+    shown = pattern[:MAX_EXCERPT_LINES]
+    out = ["", "  expected:"]
+    out += [f"    |{line}" for line in shown]
+    if len(pattern) > len(shown):
+        out.append(f"    ... ({len(pattern) - len(shown)} more lines)")
+    best = closest_match(lines, pattern, start)
+    if best is None:
+        out.append("  nothing similar is in the file; re-read it before patching")
+    else:
+        end = min(best + max(len(pattern), 1), len(lines), best + MAX_EXCERPT_LINES)
+        out.append(f"  closest text in the file (lines {best + 1}-{end}):")
+        out += [f"    {n + 1:>5}|{lines[n]}" for n in range(best, end)]
+    return "\n".join(out)
+
+
+def _change(kind: str, path: Path, move_path: Path | None, display: str,
+            display_move: str | None, before: bytes, after: bytes) -> FileChange:
+    old_name = display
+    new_name = display_move or display
+    diff = unified_diff(before, after, old_name, new_name,
+                        added=kind == "added", deleted=kind == "deleted")
+    return FileChange(kind, path, move_path, display, display_move, diff)
+
+
+def unified_diff(before: bytes, after: bytes, old_name: str, new_name: str, *,
+                 added: bool = False, deleted: bool = False) -> str:
+    """A git-style unified diff of two file contents (line endings not shown)."""
+    old_lines = before.decode("utf-8", errors="replace").splitlines()
+    new_lines = after.decode("utf-8", errors="replace").splitlines()
+    lines = difflib.unified_diff(
+        old_lines, new_lines,
+        fromfile="/dev/null" if added else f"a/{old_name}",
+        tofile="/dev/null" if deleted else f"b/{new_name}",
+        lineterm="",
+    )
+    return "\n".join(lines) + "\n" if old_lines != new_lines else ""
