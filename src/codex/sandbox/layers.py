@@ -1,0 +1,113 @@
+"""Names of the confinement layers and which of them a policy needs on this machine.
+
+`layers_for(policy)` is what `codex doctor` prints per profile. It predicts from `probe()`;
+the helper then applies each layer for real and reports what it actually applied, so the
+prediction is never the thing a run's result relies on.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import NamedTuple, Protocol
+
+# Layer names, in the order the helper applies them. They appear in `--json` results and in
+# refusal messages, so they are part of the interface.
+HYGIENE = "process-hygiene"
+ENV = "env-allowlist"
+STDIN = "stdin-isolated"
+SESSION = "new-session"
+USERNS = "user-namespace"
+PIDNS = "pid-namespace"
+MOUNTNS = "mount-namespace"
+IPCNS = "ipc-namespace"
+NETNS = "network-namespace"
+PROTECTED = "protected-paths"
+MASKS = "secret-masks"
+CAPS = "capability-drop"
+NNP = "no-new-privs"
+LANDLOCK_FS = "landlock-fs"
+LANDLOCK_NET = "landlock-net"
+LANDLOCK_SCOPE = "landlock-scope"
+LANDLOCK_LOG = "landlock-exec-log"
+SECCOMP = "seccomp"
+
+# Minimum Landlock ABI per Landlock-backed layer. The filesystem layer needs ABI 3: before it,
+# truncate(2) by path escaped Landlock entirely.
+LANDLOCK_MIN_ABI: dict[str, int] = {
+    LANDLOCK_FS: 3,
+    LANDLOCK_NET: 4,
+    LANDLOCK_SCOPE: 6,
+    LANDLOCK_LOG: 7,
+}
+
+# Defence-in-depth layers: reported when missing, but their absence alone does not refuse a
+# profile (the network namespace already cuts the network; scopes and exec logging are recent).
+OPTIONAL: frozenset[str] = frozenset({LANDLOCK_NET, LANDLOCK_SCOPE, LANDLOCK_LOG, IPCNS})
+
+
+class PolicyLike(Protocol):
+    """The parts of `codex.protocol.SandboxPolicy` the sandbox reads (kept pydantic-free)."""
+
+    @property
+    def profile(self) -> str: ...
+    @property
+    def confined(self) -> bool: ...
+    @property
+    def network(self) -> bool: ...
+
+
+class MissingLayer(NamedTuple):
+    """A layer the policy wants that this machine cannot provide, and why."""
+
+    name: str
+    reason: str
+    required: bool
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.reason})"
+
+
+def wanted_layers(confined: bool, network: bool) -> list[str]:
+    """Every layer a policy asks for, in application order."""
+    if not confined:
+        return [ENV, STDIN, SESSION]
+    layers = [HYGIENE, ENV, STDIN, SESSION, USERNS, PIDNS, MOUNTNS, IPCNS]
+    if not network:
+        layers.append(NETNS)
+    layers += [PROTECTED, MASKS, CAPS, NNP, LANDLOCK_FS]
+    if not network:
+        layers.append(LANDLOCK_NET)
+    layers += [LANDLOCK_SCOPE, LANDLOCK_LOG, SECCOMP]
+    return layers
+
+
+def layers_for(policy: PolicyLike) -> tuple[list[str], list[MissingLayer]]:
+    """(active, missing) layers for `policy` on this machine, as `codex doctor` shows them."""
+    wanted = wanted_layers(policy.confined, policy.network)
+    if not policy.confined:
+        return wanted, []
+    if not sys.platform.startswith("linux"):
+        return [], [MissingLayer(name, f"not available on {sys.platform}", name not in OPTIONAL)
+                    for name in wanted]
+    from codex.sandbox.linux.probe import probe
+
+    features = probe(userns_trial=True)
+    missing: list[MissingLayer] = []
+    namespaced = {USERNS, PIDNS, MOUNTNS, IPCNS, NETNS, PROTECTED, MASKS}
+    for name in wanted:
+        reason = ""
+        if name in namespaced and features.userns is False and (
+                name == USERNS or features.uid != 0):
+            # Root can still unshare the other namespaces without a user namespace.
+            reason = features.userns_error
+        elif name in LANDLOCK_MIN_ABI and features.landlock_abi < LANDLOCK_MIN_ABI[name]:
+            reason = features.landlock_error or (
+                f"Landlock ABI {features.landlock_abi} < {LANDLOCK_MIN_ABI[name]}")
+        elif name == SECCOMP and not (features.seccomp and features.seccomp_library):
+            reason = features.seccomp_error or features.seccomp_library_error
+        elif not features.arch_supported and name not in (ENV, STDIN, SESSION, HYGIENE):
+            reason = f"unsupported architecture {features.arch}"
+        if reason:
+            missing.append(MissingLayer(name, reason, name not in OPTIONAL))
+    missing_names = {m.name for m in missing}
+    return [name for name in wanted if name not in missing_names], missing
