@@ -343,11 +343,23 @@ def _flag_profile(flag: str, value: str) -> SecurityProfile:
 
 
 def _with_network_access(profile: SecurityProfile, settings: Settings) -> SecurityProfile:
-    """Codex's `sandbox_workspace_write.network_access` opens the network of workspace-write."""
+    """Codex's `sandbox_workspace_write.network_access` opens the network of workspace-write.
+
+    It applies to profiles chosen by Codex's `sandbox_mode` / `-s` only: our own profile names
+    already say whether the network is on.
+    """
     network = settings.sandbox_workspace_write.network_access
     if profile is SecurityProfile.WORKSPACE_WRITE and network:
         return SecurityProfile.WORKSPACE_NET
     return profile
+
+
+def _network_note(profile: SecurityProfile, label: str, origins: Origins) -> str:
+    if profile is not SecurityProfile.WORKSPACE_NET:
+        return label
+    origin = origins.get(("sandbox_workspace_write", "network_access"))
+    where = origin.label if origin else "default"
+    return f"{label} + sandbox_workspace_write.network_access ({where})"
 
 
 def _resolve_security_profile(
@@ -366,7 +378,7 @@ def _resolve_security_profile(
         return chosen, "flag --profile"
     if options.sandbox_mode is not None:
         chosen = _with_network_access(_flag_profile("-s", options.sandbox_mode), settings)
-        return chosen, "flag -s"
+        return chosen, _network_note(chosen, "flag -s", origins)
     named = origins.get(("security_profile",))
     mode = origins.get(("sandbox_mode",))
     if settings.security_profile is not None and named is not None and (
@@ -375,7 +387,7 @@ def _resolve_security_profile(
         return settings.security_profile, named.label
     if settings.sandbox_mode is not None and mode is not None:
         chosen = _with_network_access(parse_profile(settings.sandbox_mode), settings)
-        return chosen, mode.label
+        return chosen, _network_note(chosen, mode.label, origins)
     return SecurityProfile.OFFLINE, "default"
 
 

@@ -1,0 +1,57 @@
+"""`codex completion bash|zsh|fish`: print a shell completion script.
+
+The script calls back into codex with `_CODEX_COMPLETE=complete_<shell>`; typer's completion
+machinery answers from the live command tree, so new commands complete without regenerating.
+Typer only registers its completion classes when it adds its own `--install-completion`
+options, which we leave out, so we register them here when a completion request arrives.
+"""
+
+from __future__ import annotations
+
+import os
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+PROG_NAME = "codex"
+COMPLETE_VAR = "_CODEX_COMPLETE"
+
+INSTALL_HINTS = (
+    'bash: eval "$(codex completion bash)" in ~/.bashrc',
+    'zsh: eval "$(codex completion zsh)" in ~/.zshrc',
+    "fish: codex completion fish > ~/.config/fish/completions/codex.fish",
+)
+
+
+class Shell(StrEnum):
+    """Shells with a completion script."""
+
+    BASH = "bash"
+    ZSH = "zsh"
+    FISH = "fish"
+
+
+def _enable_completion_classes() -> None:
+    from typer._completion_classes import completion_init
+
+    completion_init()
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `completion` command, and answer completion requests from the shell."""
+    if os.environ.get(COMPLETE_VAR):
+        _enable_completion_classes()
+    app.command("completion", epilog="Install: " + "; ".join(INSTALL_HINTS) + ".")(completion)
+
+
+def completion(
+    shell: Annotated[Shell, typer.Argument(help="The shell to generate the script for.")],
+) -> None:
+    """Print the completion script for SHELL to stdout."""
+    from typer._completion_shared import get_completion_script
+
+    _enable_completion_classes()
+    script = get_completion_script(prog_name=PROG_NAME, complete_var=COMPLETE_VAR,
+                                   shell=shell.value)
+    typer.echo(script)
