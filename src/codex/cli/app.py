@@ -15,17 +15,25 @@ from typing import Annotated
 # rich lazily where it is used.
 os.environ.setdefault("TYPER_USE_RICH", "0")
 
-import typer  # noqa: E402
+import typer
 
-from codex import __version__  # noqa: E402
-from codex.cli.state import GlobalOptions  # noqa: E402
+from codex import __version__
+from codex.cli.state import GlobalOptions
 
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = (
+    "config_cmd", "profiles_cmd", "doctor", "completion", "audit_cmd",
+)
+
+EPILOG = (
+    "Examples: codex --profile workspace doctor | codex -c model=o3 config show --json | "
+    "codex profiles. Config lives in $CODEX_HOME/config.toml (default ~/.codex)."
+)
 
 app = typer.Typer(
     name="codex",
     help="codex: a secure, terminal-native AI coding agent.",
-    no_args_is_help=True,
+    epilog=EPILOG,
+    invoke_without_command=True,
     add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -76,6 +84,10 @@ def main_options(
     ] = False,
 ) -> None:
     """codex: a secure, terminal-native AI coding agent."""
+    if ctx.invoked_subcommand is None and not ctx.resilient_parsing:
+        # No command yet: the interactive UI comes later, so teach the commands instead.
+        typer.echo(ctx.get_help())
+        raise typer.Exit(0)
     ctx.obj = GlobalOptions(
         overrides=tuple(config or ()),
         config_profile=config_profile,
