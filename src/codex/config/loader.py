@@ -427,7 +427,8 @@ def _unknown_key_warnings(root: dict[str, Any], origins: Origins, source: _Sourc
     described = []
     for path in unknown:
         origin = _nearest(origins, path)
-        where = "-c" if origin is None or origin.kind == "override" else f"line {origin.line}"
+        where = ("-c" if origin is None or origin.kind == "override"
+                 else f"line {line_of(source.lines, path)}")
         described.append(f"{'.'.join(path)} ({where})")
     return [f"{source.path}: ignoring keys codex does not use: {', '.join(described)}"]
 

@@ -71,7 +71,8 @@ def index_key_lines(text: str) -> dict[KeyPath, int]:
             parsed = parse_key(line[header.end() :])
             if parsed:
                 table = parsed[0]
-                lines.setdefault(table, number)
+                for depth in range(1, len(table) + 1):
+                    lines.setdefault(table[:depth], number)
             continue
         parsed = parse_key(line)
         if not parsed:
