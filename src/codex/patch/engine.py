@@ -222,7 +222,7 @@ def apply_chunks(content: bytes, chunks: tuple[Chunk, ...], display_path: str) -
     text = TextFile.from_bytes(content)
     final_newline = text.ends_with_newline
     lines = text.lines
-    replacements: list[tuple[int, int, list[str]]] = []
+    replacements: list[tuple[int, int, list[tuple[str, str | None]]]] = []
     index = 0
     for number, chunk in enumerate(chunks, 1):
         where = f"Update File {display_path}: hunk {number} (patch line {chunk.line})"
@@ -237,15 +237,15 @@ def apply_chunks(content: bytes, chunks: tuple[Chunk, ...], display_path: str) -
             index = found[0] + 1
         if not chunk.old_lines:
             at = index if chunk.context is not None and not chunk.end_of_file else len(lines)
-            replacements.append((at, 0, list(chunk.new_lines)))
+            replacements.append((at, 0, [(t, None) for t in chunk.new_lines]))
             continue
-        old, new = list(chunk.old_lines), list(chunk.new_lines)
+        body = list(chunk.lines)
+        old = [t for k, t in body if k != "+"]
         found = seek_sequence(lines, old, index, at_end=chunk.end_of_file)
-        while found is None and len(old) > 1 and old[-1] == "":
+        while found is None and len(old) > 1 and body[-1] == (" ", ""):
             # Blank lines a model left at the end of a hunk are separators, not content.
-            old = old[:-1]
-            if new and new[-1] == "":
-                new = new[:-1]
+            body.pop()
+            old = [t for k, t in body if k != "+"]
             found = seek_sequence(lines, old, index, at_end=chunk.end_of_file)
         if found is None:
             raise _OpError(
@@ -253,11 +253,28 @@ def apply_chunks(content: bytes, chunks: tuple[Chunk, ...], display_path: str) -
                 + (" after the previous hunk" if index else "")
                 + _excerpt(lines, list(chunk.old_lines), index)
             )
-        replacements.append((found[0], len(old), new))
+        replacements.append((found[0], len(old), _merge(body, text, found[0])))
         index = found[0] + len(old)
     for start, count, new_lines in sorted(replacements, key=lambda r: r[0], reverse=True):
         text.replace(start, count, new_lines)
     return text.to_bytes(final_newline=final_newline or not content)
+
+
+def _merge(body: list[tuple[str, str]], text: TextFile,
+           start: int) -> list[tuple[str, str | None]]:
+    """The hunk's replacement lines; context lines keep the file's own text and ending (a
+    fuzzy match must not rewrite the lines it only matched against)."""
+    merged: list[tuple[str, str | None]] = []
+    position = start
+    for kind, line in body:
+        if kind == " ":
+            merged.append((text.lines[position], text.endings[position]))
+            position += 1
+        elif kind == "-":
+            position += 1
+        else:
+            merged.append((line, None))
+    return merged
 
 
 def _excerpt(lines: list[str], pattern: list[str], start: int) -> str:

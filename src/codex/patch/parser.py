@@ -52,10 +52,17 @@ class Chunk:
     """One `@@` hunk: replace `old_lines` (found after `context`) with `new_lines`."""
 
     context: str | None
-    old_lines: tuple[str, ...]
-    new_lines: tuple[str, ...]
+    lines: tuple[tuple[str, str], ...]  # (" " | "-" | "+", text) in patch order
     end_of_file: bool
     line: int  # patch line where the hunk starts, for error messages
+
+    @property
+    def old_lines(self) -> tuple[str, ...]:
+        return tuple(text for kind, text in self.lines if kind != "+")
+
+    @property
+    def new_lines(self) -> tuple[str, ...]:
+        return tuple(text for kind, text in self.lines if kind != "-")
 
 
 @dataclass(frozen=True)
@@ -241,7 +248,7 @@ def _parse_update(reader: _Reader, path: str, number: int) -> UpdateFile:
                 f"unknown marker {line.strip()[:80]!r} in the update of {path}",
                 reader.line_number(),
             )
-        chunks.append(_parse_chunk(reader, path, first=not chunks))
+        chunks.append(_parse_chunk(reader, path))
     if not chunks and move_to is None:
         raise PatchParseError(f"'*** Update File: {path}' has no hunks", number)
     return UpdateFile(path=path, move_to=move_to, chunks=tuple(chunks), line=number)
@@ -262,19 +269,13 @@ def _chunk_header(line: str) -> tuple[bool, str | None]:
     return False, None
 
 
-def _parse_chunk(reader: _Reader, path: str, *, first: bool) -> Chunk:
+def _parse_chunk(reader: _Reader, path: str) -> Chunk:
     start = reader.line_number()
     is_header, context = _chunk_header(reader.peek())
     if is_header:
-        reader.take()
-    elif not first:
-        raise PatchParseError(
-            f"expected '@@' to start the next hunk of {path}, got {reader.peek()[:80]!r}", start
-        )
-    old: list[str] = []
-    new: list[str] = []
+        reader.take()  # only the first hunk may omit it: the others start at an `@@`
+    body: list[tuple[str, str]] = []
     end_of_file = False
-    count = 0
     while not reader.done():
         line = reader.peek()
         if line.strip() == END_OF_FILE:
@@ -283,14 +284,9 @@ def _parse_chunk(reader: _Reader, path: str, *, first: bool) -> Chunk:
             break
         if _is_file_header(line) or _chunk_header(line)[0] or line.startswith("***"):
             break
-        kind, content = (line[:1], line[1:]) if line else ("", "")
-        if kind == " " or kind == "":
-            old.append(content)
-            new.append(content)
-        elif kind == "-":
-            old.append(content)
-        elif kind == "+":
-            new.append(content)
+        kind, content = (line[:1], line[1:]) if line else (" ", "")
+        if kind in (" ", "-", "+"):
+            body.append((kind, content))
         else:
             raise PatchParseError(
                 f"unexpected line {line[:80]!r} in a hunk of {path}: every hunk line starts "
@@ -298,13 +294,11 @@ def _parse_chunk(reader: _Reader, path: str, *, first: bool) -> Chunk:
                 reader.line_number(),
             )
         reader.take()
-        count += 1
-    if count == 0:
+    if not body:
         raise PatchParseError(f"a hunk of {path} has no lines", start)
     return Chunk(
         context=context,
-        old_lines=tuple(old),
-        new_lines=tuple(new),
+        lines=tuple(body),
         end_of_file=end_of_file,
         line=start,
     )

@@ -54,10 +54,11 @@ class TextFile:
         """True for an empty file too: whatever is added to it should end with a newline."""
         return not self.endings or self.endings[-1] != ""
 
-    def replace(self, start: int, count: int, new_lines: list[str]) -> None:
-        """Replace `count` lines at `start` with `new_lines` (they get endings on encode)."""
-        self.lines[start:start + count] = new_lines
-        self.endings[start:start + count] = [None] * len(new_lines)
+    def replace(self, start: int, count: int, new_lines: list[tuple[str, str | None]]) -> None:
+        """Replace `count` lines at `start` with (text, ending) pairs; a None ending is
+        chosen on encode."""
+        self.lines[start:start + count] = [text for text, _ in new_lines]
+        self.endings[start:start + count] = [ending for _, ending in new_lines]
 
     def to_bytes(self, *, final_newline: bool) -> bytes:
         """Encode with each line's own ending, the dominant one for new lines, and a final

@@ -1,0 +1,117 @@
+"""The apply_patch tool: the model's only way to write files from the agent process.
+
+Order of checks, each before any byte is written: parse the patch; check every path against
+the active profile's path policy (refusals are audited as denied); compute every file; ask
+the user when the approval policy is `untrusted`; record the allowed write in the audit log
+(if recording fails, nothing is written); then commit all-or-nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Any
+
+from codex.patch import (
+    CommitFailed,
+    PatchFailed,
+    PatchParseError,
+    PatchResult,
+    PathPolicy,
+    apply_patch,
+    parse_patch,
+    preview_patch,
+)
+from codex.protocol import ApprovalPolicy, ReviewDecision
+from codex.tools.base import ToolContext, ToolOutput
+
+_APPROVED = (ReviewDecision.APPROVED, ReviewDecision.APPROVED_FOR_SESSION,
+             ReviewDecision.APPROVED_ALWAYS)
+
+
+def patch_text_from_arguments(arguments: dict[str, Any] | str) -> str | None:
+    """The patch text of a freeform call (the raw input) or a function call (`input`)."""
+    if isinstance(arguments, str):
+        return arguments
+    value = arguments.get("input", arguments.get("patch"))
+    return value if isinstance(value, str) else None
+
+
+def handle_apply_patch(arguments: dict[str, Any] | str, ctx: ToolContext,
+                       workdir: Path | None = None) -> ToolOutput:
+    """Apply the patch in `arguments` under `ctx`'s policies; the output tells the model
+    exactly what happened (and, on failure, that nothing changed)."""
+    text = patch_text_from_arguments(arguments)
+    if text is None:
+        return ToolOutput(
+            text="apply_patch needs the patch text: call it with {\"input\": \"*** Begin Patch"
+                 "\\n...\\n*** End Patch\"}",
+            success=False,
+        )
+    policy = PathPolicy.from_sandbox_policy(ctx.sandbox_policy, workdir or ctx.workspace)
+    try:
+        patch = parse_patch(text)
+        preview = preview_patch(text, policy)
+    except PatchParseError as exc:
+        return ToolOutput(text=f"{exc}\nNo file was changed.", success=False)
+    except PatchFailed as exc:
+        if exc.refused:
+            targets = [_op_target(op.path, policy) for op in patch.ops]
+            _audit_denial(ctx, targets, "; ".join(exc.problems))
+        return _failure(str(exc), exc.problems, refused=exc.refused)
+    targets = [str(c.move_path or c.path) for c in preview.changes]
+    if ctx.approval_policy is ApprovalPolicy.UNTRUSTED:
+        decision = ctx.approve_patch(preview) if ctx.approve_patch else None
+        if decision not in _APPROVED:
+            reason = ("the user declined the patch" if decision is not None
+                      else "approval policy 'untrusted' requires approval and no approver "
+                           "is available")
+            _audit_denial(ctx, targets, reason)
+            return _failure(f"patch not applied: {reason}; no file was changed", [reason],
+                            refused=True)
+    try:
+        _audit(ctx, targets, "allowed", _describe(preview))
+    except Exception as exc:  # an audit failure must stop the write (fail closed)
+        return _failure(f"patch not applied: cannot record it in the audit log ({exc})",
+                        [str(exc)], refused=True)
+    try:
+        result = apply_patch(text, policy)
+    except PatchFailed as exc:  # the tree changed between preview and apply
+        return _failure(str(exc), exc.problems, refused=exc.refused)
+    except CommitFailed as exc:
+        return _failure(str(exc), [str(exc)], refused=False)
+    return ToolOutput(text=result.summary(), success=True, data=_data(result))
+
+
+def _op_target(raw: str, policy: PathPolicy) -> str:
+    return str(policy.resolve(raw))
+
+
+def _describe(result: PatchResult) -> str:
+    return ", ".join(f"{c.kind} {c.display_move_path or c.display_path}" for c in result.changes)
+
+
+def _audit(ctx: ToolContext, targets: list[str], decision: str, reason: str) -> None:
+    if ctx.audit is None:
+        return
+    ctx.audit.record("patch_apply", ", ".join(targets), decision, reason,
+                     ctx.sandbox_policy.profile, ctx.session_id, ctx.actor)
+
+
+def _audit_denial(ctx: ToolContext, targets: list[str], reason: str) -> None:
+    """Record a refusal; nothing is written either way, so a failing log does not matter."""
+    with contextlib.suppress(Exception):
+        _audit(ctx, targets, "denied", reason)
+
+
+def _data(result: PatchResult) -> dict[str, Any]:
+    return {"type": "file_change", "status": "completed", **result.to_json()}
+
+
+def _failure(text: str, problems: list[str], *, refused: bool) -> ToolOutput:
+    return ToolOutput(
+        text=text,
+        success=False,
+        data={"type": "file_change", "status": "failed", "refused": refused,
+              "problems": problems, "changes": []},
+    )
