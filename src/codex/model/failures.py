@@ -98,7 +98,10 @@ def classify(
             retryable=retryable,
             retry_after_s=retry_after_s,
         )
-    retryable = code in RETRYABLE_CODES or code is None
+    # No code, a known transient code, or an HTTP status as code (OpenRouter mid-stream errors).
+    retryable = code is None or code in RETRYABLE_CODES or (
+        code.isdigit() and is_retryable_status(int(code))
+    )
     if retry_after_s is None:
         retry_after_s = retry_after_from_message(message)
     return ModelResponseFailed(

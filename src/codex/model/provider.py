@@ -5,7 +5,9 @@ tables to `resolve_provider`; each table may be a mapping or any object with the
 names (for example a pydantic model), and only the keys the user set need to be present.
 A user table for a built-in id overrides just the fields it names. `OPENAI_BASE_URL` replaces
 the openai built-in's default URL (an explicit `base_url` in config still wins);
-`CODEX_OSS_BASE_URL` / `CODEX_OSS_PORT` do the same for ollama, which `--oss` selects.
+`CODEX_OSS_BASE_URL` / `CODEX_OSS_PORT` do the same for the local providers `oss` (which `--oss`
+selects, as in the Codex CLI) and `ollama`. A provider defined only by the user defaults to the
+"chat" wire format, like the Codex CLI and `codex.config`.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ DEFAULT_REQUEST_MAX_RETRIES = 4
 DEFAULT_STREAM_MAX_RETRIES = 5
 DEFAULT_STREAM_IDLE_TIMEOUT_MS = 300_000
 MAX_RETRIES_CAP = 100
-OSS_PROVIDER_ID = "ollama"
+OSS_PROVIDER_ID = "oss"
+_LOCAL_PROVIDERS = frozenset({"oss", "ollama"})
 AZURE_DEFAULT_API_VERSION = "2025-04-01-preview"
 
 
@@ -63,6 +66,13 @@ BUILTIN_PROVIDERS: Mapping[str, ProviderConfig] = {
     ),
     "ollama": ProviderConfig(
         name="Ollama",
+        base_url="http://localhost:11434/v1",
+        wire_api="chat",
+        requires_api_key=False,
+    ),
+    # The Codex CLI's id for the local provider; `--oss` selects it (same defaults as ollama).
+    "oss": ProviderConfig(
+        name="Open Source (local)",
         base_url="http://localhost:11434/v1",
         wire_api="chat",
         requires_api_key=False,
@@ -135,6 +145,7 @@ def merge_provider(provider_id: str, base: ProviderConfig | None, table: object)
             settings[key] = {str(k): str(v) for k, v in dict(settings[key]).items()}
     if base is None:
         settings.setdefault("name", provider_id)
+        settings.setdefault("wire_api", "chat")  # the Codex CLI's default for custom providers
         if "env_key" not in settings:
             settings.setdefault("requires_api_key", False)
         return ProviderConfig(**settings)
@@ -167,7 +178,10 @@ def resolve_provider(
             f"or choose one of: {known}"
         )
     config = merge_provider(chosen, base, user_table if user_table is not None else {})
-    user_set_url = "base_url" in provider_settings(user_table if user_table is not None else {})
+    # A table that repeats the built-in URL (the config layer merges built-ins in) is not an
+    # explicit choice, so OPENAI_BASE_URL still applies to it.
+    user_url = provider_settings(user_table if user_table is not None else {}).get("base_url")
+    user_set_url = user_url is not None and (base is None or user_url != base.base_url)
     base_url = config.base_url
     if not user_set_url:
         base_url = _env_base_url(chosen, env) or base_url
@@ -206,7 +220,7 @@ def resolve_provider(
 def _env_base_url(provider_id: str, env: Mapping[str, str]) -> str | None:
     if provider_id == "openai":
         return env.get("OPENAI_BASE_URL", "").strip() or None
-    if provider_id == OSS_PROVIDER_ID:
+    if provider_id in _LOCAL_PROVIDERS:
         url = env.get("CODEX_OSS_BASE_URL", "").strip()
         if url:
             return url
@@ -225,7 +239,7 @@ def _api_key(provider_id: str, config: ProviderConfig, env: Mapping[str, str]) -
     if not config.requires_api_key:
         return None
     how = f" ({config.env_key_instructions})" if config.env_key_instructions else ""
-    alternative = "" if provider_id == OSS_PROVIDER_ID else ", or run with --oss for a local model"
+    alternative = "" if provider_id in _LOCAL_PROVIDERS else ", or run with --oss for a local model"
     raise MissingApiKeyError(
         f"{config.env_key} is not set but model provider {provider_id!r} needs it: "
         f"export {config.env_key}=<your key>{how}{alternative}",
