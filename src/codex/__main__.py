@@ -8,10 +8,17 @@ from __future__ import annotations
 
 import sys
 
+# Must equal codex.sandbox.linux.HELPER_TOKEN; compared here without importing anything.
+_SANDBOX_HELPER_TOKEN = "__codex_sandbox_helper__"
+
 
 def main(argv: list[str] | None = None) -> int:
     """Dispatch to a fast path when one applies, otherwise to the typer app."""
     args = sys.argv[1:] if argv is None else argv
+    if args and args[0] == _SANDBOX_HELPER_TOKEN:
+        from codex.sandbox.linux.helper import main as helper_main
+
+        return helper_main(args[1:])
     if args in (["--version"], ["-V"]):
         from codex import __version__
 

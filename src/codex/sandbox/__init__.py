@@ -30,7 +30,14 @@ _EXPORTS = {
     "SandboxUnavailable": "codex.sandbox.runner",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "MissingLayer",
+    "SandboxRequest",
+    "SandboxResult",
+    "SandboxUnavailable",
+    "layers_for",
+    "run_sandboxed",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -1,0 +1,63 @@
+"""Hard-link scan of writable roots.
+
+Landlock checks the path used to open a file, so a hard link inside a writable root to a
+file outside it (made before the run) lets a confined command write that outside file. The
+sandbox cannot stop it without a path-aware supervisor; it reports such files instead.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+MAX_ENTRIES = 200_000
+MAX_REPORTED = 1_000
+
+
+@dataclass
+class HardlinkScan:
+    """Regular files with more than one link, and whether the walk stopped early."""
+
+    paths: list[str] = field(default_factory=list)
+    truncated: bool = False
+    entries: int = 0
+
+
+def scan(roots: Iterable[str], max_entries: int = MAX_ENTRIES,
+         max_reported: int = MAX_REPORTED) -> HardlinkScan:
+    """Walk `roots` (no symlinks followed, one filesystem per root) with a budget."""
+    result = HardlinkScan()
+    for root in roots:
+        try:
+            root_dev = os.lstat(root).st_dev
+        except OSError:
+            continue
+        stack = [root]
+        while stack:
+            directory = stack.pop()
+            try:
+                with os.scandir(directory) as it:
+                    entries = list(it)
+            except OSError:
+                continue
+            for entry in entries:
+                result.entries += 1
+                if result.entries > max_entries:
+                    result.truncated = True
+                    return result
+                try:
+                    st = entry.stat(follow_symlinks=False)
+                except OSError:
+                    continue
+                if stat.S_ISDIR(st.st_mode):
+                    if st.st_dev == root_dev:
+                        stack.append(entry.path)
+                elif stat.S_ISREG(st.st_mode) and st.st_nlink > 1:
+                    if len(result.paths) >= max_reported:
+                        result.truncated = True
+                        return result
+                    result.paths.append(entry.path)
+    result.paths.sort()
+    return result

@@ -1,0 +1,385 @@
+"""The sandbox helper: a re-executed `codex` that confines itself, then execs the command.
+
+Started by the runner as `<codex> __codex_sandbox_helper__ SPEC_FD STATUS_FD`. It imports only
+the stdlib and `codex.sandbox.linux.*` (pyseccomp lazily). Layers, in order (SANDBOX.md):
+probe, process hygiene, namespaces (user, PID, mount, IPC, network), mounts (fresh /proc,
+private /dev/shm and ptys, read-only protected paths, masked secrets), privilege drop,
+no_new_privs, Landlock, seccomp, exec.
+
+Process shape with a PID namespace:
+    runner -> helper (outside the namespace; waits, forwards SIGTERM/SIGINT/SIGHUP)
+                -> init (PID 1 inside; confined; reaps; its exit tears the namespace down)
+                    -> command
+The helper holds PR_SET_PDEATHSIG on the runner and init holds it on the helper, so killing
+the runner's child process group or the runner itself leaves no process behind.
+
+The status pipe carries JSON lines to the runner: {"layers": ...} once confinement is in
+place, {"exit": ...} when the command ends, or {"refused": ...} when a required layer is
+missing and degrading was not allowed. Exit codes: the command's; 126/127 for exec errors;
+128+n for signal n; 125 when the helper itself fails or refuses.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import json
+import os
+import resource
+import signal
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from codex.sandbox import layers as L
+from codex.sandbox.linux import landlock, mounts, probe
+from codex.sandbox.linux import syscalls as sc
+from codex.sandbox.linux.spec import HelperSpec, read_all
+
+HELPER_FAILED = 125
+EXIT_NOT_EXECUTABLE = 126
+EXIT_NOT_FOUND = 127
+
+# rlimits: (resource, soft/hard cap). Caps never raise a limit the user already lowered.
+RLIMITS: tuple[tuple[int, int], ...] = (
+    (resource.RLIMIT_CORE, 0),
+    (resource.RLIMIT_FSIZE, 8 << 30),
+    (resource.RLIMIT_NPROC, 4096),
+    (resource.RLIMIT_NOFILE, 65536),
+)
+UMASK = 0o022
+
+# SECBIT_NOROOT, NO_SETUID_FIXUP, NO_CAP_AMBIENT_RAISE, each with its _LOCKED bit, plus
+# KEEP_CAPS_LOCKED: exec of anything (even uid 0) can never regain capabilities.
+SECUREBITS = 0x1 | 0x2 | 0x4 | 0x8 | 0x20 | 0x40 | 0x80
+
+DEVICES: tuple[str, ...] = ("/dev/null", "/dev/zero", "/dev/full")
+FORWARDED_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT)
+
+
+class Refused(Exception):
+    """A required layer could not be applied and degrading was not allowed."""
+
+    def __init__(self, layer: str, reason: str) -> None:
+        super().__init__(f"{layer}: {reason}")
+        self.layer = layer
+        self.reason = reason
+
+
+@dataclass
+class Progress:
+    """Layers applied so far, and the ones given up (with the user's consent) or unavailable."""
+
+    allow_degraded: bool
+    applied: list[str] = field(default_factory=list)
+    degraded: list[dict[str, str]] = field(default_factory=list)
+    unavailable: list[dict[str, str]] = field(default_factory=list)
+
+    def attempt(self, name: str, step: Callable[[], object]) -> bool:
+        """Run one layer; a failure refuses, degrades (opt-in) or, for optional layers, is
+        recorded as unavailable."""
+        try:
+            step()
+        except (OSError, ValueError) as exc:
+            self.missing(name, str(exc))
+            return False
+        self.applied.append(name)
+        return True
+
+    def missing(self, name: str, reason: str) -> None:
+        entry = {"layer": name, "reason": reason}
+        if name in L.OPTIONAL:
+            self.unavailable.append(entry)
+        elif self.allow_degraded:
+            self.degraded.append(entry)
+        else:
+            raise Refused(name, reason)
+
+
+class Status:
+    """JSON lines to the runner on an inherited, close-on-exec pipe."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        os.set_inheritable(fd, False)
+
+    def send(self, message: dict[str, object]) -> None:
+        data = (json.dumps(message) + "\n").encode()
+        with contextlib.suppress(OSError):  # the runner is gone; PDEATHSIG ends us
+            os.write(self.fd, data)
+
+
+def main(args: list[str]) -> int:
+    """Entry point (argv after the helper token)."""
+    if len(args) != 2 or not all(a.isdigit() for a in args):
+        sys.stderr.write("codex: the sandbox helper is internal; use `codex sandbox`\n")
+        return 2
+    status = Status(int(args[1]))
+    try:
+        spec = HelperSpec.from_json(read_all(int(args[0])))
+    except (OSError, ValueError, TypeError) as exc:
+        status.send({"error": f"bad helper spec: {exc}"})
+        return HELPER_FAILED
+    progress = Progress(spec.allow_degraded)
+    try:
+        return confine_and_run(spec, status, progress)
+    except Refused as exc:
+        status.send({"refused": {"layer": exc.layer, "reason": exc.reason}})
+        return HELPER_FAILED
+
+
+def confine_and_run(spec: HelperSpec, status: Status, progress: Progress) -> int:
+    """Apply the layers in order and run the command; returns the exit code to report."""
+    abi, abi_error = probe.landlock_abi()
+    if sc.MACHINE not in probe.SUPPORTED_ARCHES:
+        progress.missing(L.SECCOMP, f"unsupported architecture {sc.MACHINE}")
+    progress.attempt(L.HYGIENE, lambda: hygiene(spec, status.fd))
+    progress.applied += [L.ENV, L.STDIN, L.SESSION]
+    in_userns, pidns = enter_namespaces(spec, progress)
+    if pidns:
+        init_pid = os.fork()
+        if init_pid:
+            return supervise(init_pid)
+        sc.prctl(sc.PR_SET_PDEATHSIG, signal.SIGKILL)
+    report = mounts.MountReport()
+    private_dev = setup_mounts(spec, progress, report, pidns)
+    drop_privileges(progress, in_userns)
+    progress.attempt(L.NNP, lambda: sc.prctl(sc.PR_SET_NO_NEW_PRIVS, 1))
+    try:
+        os.chdir(spec.cwd)
+    except OSError as exc:
+        status.send({"error": f"cannot enter {spec.cwd}: {exc.strerror}"})
+        return HELPER_FAILED
+    apply_landlock(spec, progress, abi, abi_error, private_dev)
+    progress.attempt(L.SECCOMP, lambda: load_seccomp(spec))
+    status.send({
+        "layers": progress.applied, "degraded": progress.degraded,
+        "unavailable": progress.unavailable, "landlock_abi": abi,
+        "protected": report.protected, "created": report.created, "masked": report.masked,
+    })
+    return run_command(spec, status, pid1=pidns)
+
+
+def hygiene(spec: HelperSpec, status_fd: int) -> None:
+    """Close inherited descriptors, keep the terminal out of reach, cap resources, umask."""
+    sc.prctl(sc.PR_SET_PDEATHSIG, signal.SIGKILL)
+    if spec.parent_pid and os.getppid() != spec.parent_pid:
+        raise OSError(errno.ESRCH, "the runner exited before the helper started")
+    os.closerange(3, status_fd)
+    os.closerange(status_fd + 1, _max_fd())
+    if os.isatty(0):
+        _replace_fd(0, os.open("/dev/null", os.O_RDONLY))
+    for fd in (1, 2):
+        if os.isatty(fd):
+            # A terminal opened read-write lets the command read the user's keystrokes;
+            # re-open it write-only for the command.
+            _replace_fd(fd, os.open(f"/proc/self/fd/{fd}", os.O_WRONLY | os.O_NOCTTY))
+    for res, cap in RLIMITS:
+        soft, hard = resource.getrlimit(res)
+        new_hard = cap if hard == resource.RLIM_INFINITY else min(hard, cap)
+        new_soft = new_hard if soft == resource.RLIM_INFINITY else min(soft, new_hard)
+        resource.setrlimit(res, (new_soft, new_hard))
+    os.umask(UMASK)
+
+
+def _max_fd() -> int:
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return soft if soft != resource.RLIM_INFINITY else 1 << 20
+
+
+def _replace_fd(target: int, fd: int) -> None:
+    os.dup2(fd, target)
+    os.close(fd)
+
+
+def enter_namespaces(spec: HelperSpec, progress: Progress) -> tuple[bool, bool]:
+    """unshare user, PID, mount, IPC (and network) namespaces; (in_userns, pidns)."""
+    flags = sc.CLONE_NEWNS | sc.CLONE_NEWPID | sc.CLONE_NEWIPC
+    if not spec.network:
+        flags |= sc.CLONE_NEWNET
+    error = ""
+    uid, gid = os.getuid(), os.getgid()  # read before unshare: inside, they are unmapped
+    try:
+        sc.unshare(sc.CLONE_NEWUSER | flags)
+        _map_ids(uid, gid)
+        progress.applied.append(L.USERNS)
+        in_userns = True
+    except OSError as exc:
+        error = str(exc)
+        in_userns = False
+        progress.missing(L.USERNS, error)
+        if os.geteuid() == 0:
+            try:  # root can still have the other namespaces without a user namespace
+                sc.unshare(flags)
+                error = ""
+            except OSError as exc2:
+                error = str(exc2)
+    names = [L.PIDNS, L.MOUNTNS, L.IPCNS] + ([] if spec.network else [L.NETNS])
+    for name in names:
+        if error:
+            progress.missing(name, error)
+        else:
+            progress.applied.append(name)
+    return in_userns, not error
+
+
+def _map_ids(uid: int, gid: int) -> None:
+    """Map our own uid/gid into the new user namespace (root stays 0, others stay themselves)."""
+    with open("/proc/self/setgroups", "w") as fh:
+        fh.write("deny")
+    with open("/proc/self/uid_map", "w") as fh:
+        fh.write(f"{uid} {uid} 1")
+    with open("/proc/self/gid_map", "w") as fh:
+        fh.write(f"{gid} {gid} 1")
+
+
+def setup_mounts(spec: HelperSpec, progress: Progress, report: mounts.MountReport,
+                 pidns: bool) -> bool:
+    """Mount layer; returns whether the private /dev (shm, ptys) is in place."""
+    if not pidns:
+        for name in (L.PROTECTED, L.MASKS):
+            progress.missing(name, "no mount namespace")
+        return False
+    if not _step(progress, L.MOUNTNS, mounts.make_private):
+        for name in (L.PROTECTED, L.MASKS):
+            progress.missing(name, "mounts are not private")
+        return False
+    _step(progress, L.PIDNS, mounts.mount_proc)
+    private_dev = _step(progress, L.MOUNTNS, mounts.private_dev)
+    progress.attempt(L.PROTECTED, lambda: mounts.protect(
+        spec.writable_roots, spec.protected_subpaths, report))
+    progress.attempt(L.MASKS, lambda: mounts.mask(spec.masked_paths, report))
+    return private_dev
+
+
+def _step(progress: Progress, layer: str, step: Callable[[], object]) -> bool:
+    """A sub-step of a layer already listed as applied: on failure the layer is withdrawn."""
+    try:
+        step()
+    except OSError as exc:
+        if layer in progress.applied:
+            progress.applied.remove(layer)
+        progress.missing(layer, str(exc))
+        return False
+    return True
+
+
+def drop_privileges(progress: Progress, in_userns: bool) -> None:
+    """Lock securebits and empty every capability set (bounding, ambient, the rest)."""
+
+    def drop() -> None:
+        privileged = in_userns or os.geteuid() == 0
+        if privileged:
+            sc.prctl(sc.PR_SET_SECUREBITS, SECUREBITS)
+            for cap in range(sc.last_capability() + 1):
+                sc.prctl(sc.PR_CAPBSET_DROP, cap)
+        sc.prctl(sc.PR_CAP_AMBIENT, sc.PR_CAP_AMBIENT_CLEAR_ALL)
+        sc.clear_capability_sets()
+
+    progress.attempt(L.CAPS, drop)
+
+
+def apply_landlock(spec: HelperSpec, progress: Progress, abi: int, abi_error: str,
+                   private_dev: bool) -> None:
+    """Landlock at the kernel's ABI; each Landlock-backed layer reported separately."""
+    wanted = [L.LANDLOCK_FS] + ([] if spec.network else [L.LANDLOCK_NET]) + [
+        L.LANDLOCK_SCOPE, L.LANDLOCK_LOG]
+    too_old = [n for n in wanted if abi < L.LANDLOCK_MIN_ABI[n]]
+    for name in too_old:
+        progress.missing(name, abi_error or f"Landlock ABI {abi} < {L.LANDLOCK_MIN_ABI[name]}")
+    if abi < 1:
+        return
+    writable = list(spec.writable_roots)
+    if spec.private_tmp:
+        writable.append(spec.private_tmp)
+    devices = list(DEVICES)
+    if private_dev:
+        writable.append("/dev/shm")
+        devices += ["/dev/pts", "/dev/ptmx"]
+    plan = landlock.plan_for(abi, writable, devices, spec.network)
+    try:
+        applied = landlock.apply(plan)
+    except OSError as exc:
+        for name in wanted:
+            if name not in too_old:
+                progress.missing(name, str(exc))
+        return
+    done = {L.LANDLOCK_FS: applied.fs, L.LANDLOCK_NET: applied.net,
+            L.LANDLOCK_SCOPE: applied.scope, L.LANDLOCK_LOG: applied.log}
+    progress.applied += [n for n in wanted if n not in too_old and done[n]]
+
+
+def load_seccomp(spec: HelperSpec) -> None:
+    from codex.sandbox.linux import seccomp_filter
+
+    try:
+        seccomp_filter.load(network=spec.network, read_only=spec.read_only)
+    except ImportError as exc:
+        raise OSError(errno.ENOSYS, f"pyseccomp/libseccomp unavailable: {exc}") from exc
+
+
+def supervise(child: int) -> int:
+    """Outside the namespace: forward termination signals to init and relay its status."""
+    for sig in FORWARDED_SIGNALS:
+        signal.signal(sig, lambda signum, _frame: _forward(child, signum))
+    while True:
+        try:
+            _, wstatus = os.waitpid(child, 0)
+            break
+        except ChildProcessError:
+            return HELPER_FAILED
+    return _exit_code(wstatus)
+
+
+def _forward(pid: int, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signum)
+
+
+def _exit_code(wstatus: int) -> int:
+    if os.WIFSIGNALED(wstatus):
+        return 128 + os.WTERMSIG(wstatus)
+    return os.WEXITSTATUS(wstatus)
+
+
+def run_command(spec: HelperSpec, status: Status, pid1: bool) -> int:
+    """Fork the command, reap everything until it ends, report how it ended."""
+    if not pid1:
+        sc.prctl(36, 1)  # PR_SET_CHILD_SUBREAPER: orphans come back to us, not to init
+    command = os.fork()
+    if command == 0:
+        _exec(spec)
+    for sig in FORWARDED_SIGNALS:
+        signal.signal(sig, lambda signum, _frame: _forward(command, signum))
+    while True:
+        try:
+            pid, wstatus = os.wait()
+        except ChildProcessError:
+            return HELPER_FAILED
+        if pid == command:
+            break
+    if os.WIFSIGNALED(wstatus):
+        signum = os.WTERMSIG(wstatus)
+        status.send({"exit": {"code": 128 + signum, "signal": signum}})
+        return 128 + signum
+    code = os.WEXITSTATUS(wstatus)
+    status.send({"exit": {"code": code, "signal": None}})
+    return code
+
+
+def _exec(spec: HelperSpec) -> None:
+    """In the command's process: new session, default signals, exec. Never returns."""
+    try:
+        os.setsid()
+        for sig in FORWARDED_SIGNALS:
+            signal.signal(sig, signal.SIG_DFL)
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+        os.execvpe(spec.argv[0], spec.argv, spec.env)
+    except OSError as exc:
+        code = EXIT_NOT_FOUND if exc.errno == errno.ENOENT else EXIT_NOT_EXECUTABLE
+        what = "command not found" if code == EXIT_NOT_FOUND else exc.strerror
+        try:
+            os.write(2, f"codex sandbox: {spec.argv[0]}: {what}\n".encode())
+        finally:
+            os._exit(code)
+    os._exit(HELPER_FAILED)

@@ -1,0 +1,441 @@
+"""`run_sandboxed`: run one command under a sandbox policy and report what happened.
+
+Used by `codex sandbox`, the guard chain and the agent's shell tool. The caller chooses pass-
+through (the command writes to our stdout/stderr), capture (bytes in the result) and/or a
+streaming callback. The runner owns the timeout and cleanup: on timeout, Ctrl-C or SIGTERM it
+kills the helper's process group with SIGKILL; the helper's PID namespace dies with it, and
+parent-death signals cover the runner itself being killed, so no process outlives a run.
+
+Exit codes follow the shell: the command's own, 126 not executable, 127 not found, 124
+timeout, 128+n killed by signal n.
+"""
+
+from __future__ import annotations
+
+import os
+import selectors
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from codex.sandbox import env as sandbox_env
+from codex.sandbox import hardlinks
+from codex.sandbox.layers import ENV, SESSION, STDIN
+from codex.sandbox.linux import HELPER_TOKEN
+from codex.sandbox.linux.spec import HelperSpec
+
+EXIT_TIMEOUT = 124
+EXIT_NOT_EXECUTABLE = 126
+EXIT_NOT_FOUND = 127
+HELPER_FAILED = 125
+
+OutputCallback = Callable[[str, bytes], None]
+
+
+class SandboxPolicyLike(Protocol):
+    """What the runner reads from `codex.protocol.SandboxPolicy`."""
+
+    @property
+    def profile(self) -> str: ...
+    @property
+    def confined(self) -> bool: ...
+    @property
+    def network(self) -> bool: ...
+    @property
+    def writable_roots(self) -> tuple[Path, ...]: ...
+    @property
+    def private_tmp(self) -> bool: ...
+    @property
+    def protected_subpaths(self) -> tuple[str, ...]: ...
+    @property
+    def masked_paths(self) -> tuple[Path, ...]: ...
+
+
+class SandboxUnavailable(Exception):
+    """A layer the profile requires is missing here, and degrading was not allowed."""
+
+    def __init__(self, profile: str, layer: str, reason: str) -> None:
+        self.profile = profile
+        self.layer = layer
+        self.reason = reason
+        super().__init__(
+            f"cannot enforce profile {profile} here: {layer} unavailable ({reason}); "
+            "use --allow-degraded to run without it")
+
+
+class SandboxError(Exception):
+    """The sandbox itself failed (not the command): bad request or helper failure."""
+
+
+@dataclass(frozen=True)
+class SandboxRequest:
+    """One command to run confined.
+
+    `env`: variables the user named explicitly (always passed, even credential-looking).
+    `env_passthrough`: names from configuration to pass when set (credential-looking ones
+    are still dropped). `stdin`: bytes fed on a pipe the runner owns; None means /dev/null.
+    `capture`: keep stdout/stderr in the result; `on_output(stream, chunk)` streams them
+    ("stdout"/"stderr"); with neither, output passes through to our own stdout/stderr.
+    """
+
+    policy: SandboxPolicyLike
+    argv: Sequence[str]
+    cwd: Path
+    timeout_s: float | None = None
+    allow_degraded: bool = False
+    env: Mapping[str, str] = field(default_factory=dict)
+    env_passthrough: Sequence[str] = ()
+    capture: bool = False
+    on_output: OutputCallback | None = None
+    stdin: bytes | None = None
+    scan_hardlinks: bool = True
+
+
+@dataclass
+class SandboxResult:
+    """What happened; `to_json()` is the `codex sandbox --json` object."""
+
+    exit_code: int
+    signal: int | None
+    duration_s: float
+    timed_out: bool
+    profile: str
+    workspace: str
+    layers: list[str]
+    degraded: list[dict[str, str]] = field(default_factory=list)
+    unavailable: list[dict[str, str]] = field(default_factory=list)
+    hardlinks: list[str] = field(default_factory=list)
+    hardlinks_truncated: bool = False
+    protected: list[str] = field(default_factory=list)
+    protected_created: list[str] = field(default_factory=list)
+    masked: list[str] = field(default_factory=list)
+    landlock_abi: int | None = None
+    stdout: bytes | None = None
+    stderr: bytes | None = None
+
+    @property
+    def is_degraded(self) -> bool:
+        return bool(self.degraded)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("stdout")
+        data.pop("stderr")
+        data["duration_ms"] = round(self.duration_s * 1000, 1)
+        data.pop("duration_s")
+        data["degraded_allowed"] = bool(self.degraded)
+        return data
+
+
+def helper_command() -> list[str]:
+    """How to start the helper: the same program, re-executed with the helper token.
+
+    From Python: `python -m codex TOKEN`. In a Nuitka-compiled binary sys.executable is the
+    binary itself, which dispatches the token in its __main__.
+    """
+    compiled = "__compiled__" in globals() or bool(getattr(sys, "frozen", False))
+    if compiled:
+        return [sys.executable, HELPER_TOKEN]
+    return [sys.executable, "-m", "codex", HELPER_TOKEN]
+
+
+def _helper_environment() -> dict[str, str]:
+    """The helper's own environment: just enough for Python to find codex."""
+    keep = ("PYTHONPATH", "PYTHONHOME", "LANG", "LC_ALL", "LC_CTYPE")
+    return {k: v for k, v in os.environ.items() if k in keep}
+
+
+def run_sandboxed(request: SandboxRequest) -> SandboxResult:
+    """Run `request.argv` confined by `request.policy`; see the module docstring."""
+    if not request.argv:
+        raise SandboxError("no command given")
+    cwd = Path(request.cwd)
+    if not cwd.is_dir():
+        raise SandboxError(f"working directory {cwd} does not exist")
+    policy = request.policy
+    roots = [str(p) for p in policy.writable_roots]
+    scan = (hardlinks.scan(roots) if roots and request.scan_hardlinks
+            else hardlinks.HardlinkScan())
+    private_tmp = tempfile.mkdtemp(prefix="codex-sandbox-") if policy.private_tmp else None
+    try:
+        explicit = dict(request.env)
+        if private_tmp:
+            explicit.setdefault("TMPDIR", private_tmp)
+        command_env = sandbox_env.scrub(os.environ, explicit, request.env_passthrough)
+        if not policy.confined:
+            result = _run_trusted(request, command_env)
+        else:
+            if not sys.platform.startswith("linux"):
+                raise SandboxUnavailable(policy.profile, "kernel sandbox",
+                                         f"not implemented on {sys.platform}")
+            before = _protected_present(roots, policy.protected_subpaths)
+            spec = HelperSpec(
+                argv=list(request.argv), cwd=str(cwd), env=command_env,
+                profile=policy.profile, network=policy.network, writable_roots=roots,
+                protected_subpaths=list(policy.protected_subpaths),
+                masked_paths=[str(p) for p in policy.masked_paths],
+                private_tmp=private_tmp, allow_degraded=request.allow_degraded,
+                parent_pid=os.getpid())
+            result = _run_helper(request, spec)
+            after = _protected_present(roots, policy.protected_subpaths)
+            result.protected_created = sorted(after - before)
+    finally:
+        if private_tmp:
+            shutil.rmtree(private_tmp, ignore_errors=True)
+    result.workspace = str(cwd)
+    result.hardlinks = scan.paths
+    result.hardlinks_truncated = scan.truncated
+    return result
+
+
+def _protected_present(roots: Sequence[str], subpaths: Sequence[str]) -> set[str]:
+    return {os.path.join(r, s) for r in roots for s in subpaths
+            if os.path.lexists(os.path.join(r, s))}
+
+
+def _stdio(request: SandboxRequest) -> tuple[int, int | None]:
+    stdin = subprocess.PIPE if request.stdin is not None else subprocess.DEVNULL
+    out = subprocess.PIPE if (request.capture or request.on_output) else None
+    return stdin, out
+
+
+def _run_trusted(request: SandboxRequest, command_env: dict[str, str]) -> SandboxResult:
+    """`trusted`: no confinement, but a scrubbed environment, no terminal on stdin and a new
+    session whose process group the runner kills on timeout."""
+    stdin, out = _stdio(request)
+    start = time.monotonic()
+    try:
+        proc = subprocess.Popen(
+            list(request.argv), cwd=request.cwd, env=command_env, stdin=stdin, stdout=out,
+            stderr=out, start_new_session=True, close_fds=True)
+    except (FileNotFoundError, PermissionError, NotADirectoryError, OSError) as exc:
+        code = EXIT_NOT_FOUND if isinstance(exc, FileNotFoundError) else EXIT_NOT_EXECUTABLE
+        what = "command not found" if code == EXIT_NOT_FOUND else exc.strerror
+        message = f"codex sandbox: {request.argv[0]}: {what}\n".encode()
+        result = SandboxResult(code, None, time.monotonic() - start, False,
+                               request.policy.profile, str(request.cwd), [ENV, STDIN, SESSION])
+        _deliver(request, result, "stderr", message)
+        return result
+    outcome = _supervise(request, proc, None, start)
+    return SandboxResult(
+        exit_code=outcome.exit_code, signal=outcome.signal, duration_s=outcome.duration,
+        timed_out=outcome.timed_out, profile=request.policy.profile,
+        workspace=str(request.cwd), layers=[ENV, STDIN, SESSION],
+        stdout=outcome.stdout, stderr=outcome.stderr)
+
+
+def _deliver(request: SandboxRequest, result: SandboxResult, stream: str, data: bytes) -> None:
+    if request.on_output:
+        request.on_output(stream, data)
+    if request.capture:
+        setattr(result, stream, (getattr(result, stream) or b"") + data)
+    if not request.capture and not request.on_output:
+        target = sys.stdout if stream == "stdout" else sys.stderr
+        target.flush()
+        os.write(target.fileno(), data)
+
+
+def _run_helper(request: SandboxRequest, spec: HelperSpec) -> SandboxResult:
+    spec_r, spec_w = os.pipe()
+    status_r, status_w = os.pipe()
+    stdin, out = _stdio(request)
+    start = time.monotonic()
+    try:
+        proc = subprocess.Popen(
+            [*helper_command(), str(spec_r), str(status_w)], cwd="/",
+            env=_helper_environment(), stdin=stdin, stdout=out, stderr=out,
+            pass_fds=(spec_r, status_w), start_new_session=True)
+    except BaseException:
+        for fd in (spec_r, spec_w, status_r, status_w):
+            os.close(fd)
+        raise
+    os.close(spec_r)
+    os.close(status_w)
+    try:
+        os.write(spec_w, spec.to_json())
+    except BrokenPipeError:
+        pass  # the helper died first; its exit status says why
+    finally:
+        os.close(spec_w)
+    outcome = _supervise(request, proc, status_r, start)
+    report = outcome.report
+    refused = report.get("refused")
+    if isinstance(refused, dict):
+        raise SandboxUnavailable(spec.profile, str(refused.get("layer")),
+                                 str(refused.get("reason")))
+    if "error" in report and "exit" not in report:
+        raise SandboxError(f"sandbox helper failed: {report['error']}")
+    if "layers" not in report and not outcome.timed_out:
+        raise SandboxError(
+            f"sandbox helper exited with status {outcome.exit_code} before confining the "
+            "command" + (f": {outcome.stderr.decode(errors='replace').strip()}"
+                         if outcome.stderr else ""))
+    exit_info = report.get("exit")
+    exit_code, sig = outcome.exit_code, outcome.signal
+    if isinstance(exit_info, dict) and not outcome.timed_out:
+        exit_code = int(exit_info["code"])
+        sig = exit_info.get("signal")
+    return SandboxResult(
+        exit_code=exit_code, signal=sig, duration_s=outcome.duration,
+        timed_out=outcome.timed_out, profile=spec.profile, workspace=spec.cwd,
+        layers=list(report.get("layers", [])), degraded=list(report.get("degraded", [])),
+        unavailable=list(report.get("unavailable", [])),
+        protected=list(report.get("protected", [])), masked=list(report.get("masked", [])),
+        landlock_abi=report.get("landlock_abi"), stdout=outcome.stdout, stderr=outcome.stderr)
+
+
+@dataclass
+class _Outcome:
+    exit_code: int
+    signal: int | None
+    duration: float
+    timed_out: bool
+    report: dict[str, Any]
+    stdout: bytes | None
+    stderr: bytes | None
+
+
+def _supervise(request: SandboxRequest, proc: subprocess.Popen[bytes], status_fd: int | None,
+               start: float) -> _Outcome:
+    """Pump output and status until the process ends or the deadline passes; kill the
+    whole process group on timeout and on any exception (Ctrl-C, SIGTERM)."""
+    deadline = None if request.timeout_s is None else start + request.timeout_s
+    captured: dict[str, list[bytes]] = {"stdout": [], "stderr": []}
+    status_buf: list[bytes] = []
+    timed_out = False
+    sel = selectors.DefaultSelector()
+    try:
+        with _sigterm_as_exit():
+            if proc.stdin is not None:
+                _feed_stdin(proc, request.stdin or b"")
+            for name in ("stdout", "stderr"):
+                stream = getattr(proc, name)
+                if stream is not None:
+                    os.set_blocking(stream.fileno(), False)
+                    sel.register(stream.fileno(), selectors.EVENT_READ, name)
+            if status_fd is not None:
+                sel.register(status_fd, selectors.EVENT_READ, "status")
+            reaped = False
+            while True:
+                if not reaped and proc.poll() is not None:
+                    # The command (or the helper, whose exit ends the PID namespace) is done:
+                    # whatever it left in its process group goes too, closing our pipes.
+                    reaped = True
+                    _kill_group(proc)
+                if not sel.get_map() and reaped:
+                    break
+                timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+                if not sel.get_map():
+                    with suppress(subprocess.TimeoutExpired):
+                        proc.wait(timeout=timeout)
+                    ready = []
+                else:
+                    ready = sel.select(timeout=timeout)
+                for key, _ in ready:
+                    name = key.data
+                    try:
+                        chunk = os.read(key.fd, 65536)
+                    except BlockingIOError:
+                        continue
+                    if not chunk:
+                        sel.unregister(key.fd)
+                        continue
+                    if name == "status":
+                        status_buf.append(chunk)
+                    else:
+                        _emit(request, captured, name, chunk)
+                if deadline is not None and time.monotonic() >= deadline and \
+                        proc.poll() is None:
+                    timed_out = True
+                    _kill_group(proc)
+                    deadline = None
+    except BaseException:
+        _kill_group(proc)
+        proc.wait()
+        raise
+    finally:
+        sel.close()
+        if status_fd is not None:
+            os.close(status_fd)
+        for stream in (proc.stdout, proc.stderr, proc.stdin):
+            if stream is not None:
+                with suppress(OSError):
+                    stream.close()
+    returncode = proc.wait()
+    _kill_group(proc)  # anything left in the group (trusted mode, degraded helper)
+    duration = time.monotonic() - start
+    sig = -returncode if returncode < 0 else None
+    code = 128 + sig if sig else returncode
+    if timed_out:
+        code, sig = EXIT_TIMEOUT, signal.SIGKILL
+    report = _parse_status(b"".join(status_buf))
+    return _Outcome(code, sig, duration, timed_out, report,
+                    b"".join(captured["stdout"]) if request.capture else None,
+                    b"".join(captured["stderr"]) if request.capture else None)
+
+
+def _emit(request: SandboxRequest, captured: dict[str, list[bytes]], name: str,
+          chunk: bytes) -> None:
+    if request.capture:
+        captured[name].append(chunk)
+    if request.on_output:
+        request.on_output(name, chunk)
+
+
+def _feed_stdin(proc: subprocess.Popen[bytes], data: bytes) -> None:
+    """Feed stdin from a thread so a command that never reads cannot block the runner."""
+    stdin = proc.stdin
+    assert stdin is not None
+
+    def feed() -> None:
+        with suppress(BrokenPipeError, OSError):
+            stdin.write(data)
+        with suppress(OSError):
+            stdin.close()
+
+    threading.Thread(target=feed, name="codex-sandbox-stdin", daemon=True).start()
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    with suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _parse_status(data: bytes) -> dict[str, Any]:
+    import json
+
+    report: dict[str, Any] = {}
+    for line in data.splitlines():
+        with suppress(ValueError):
+            message = json.loads(line)
+            if isinstance(message, dict):
+                report.update(message)
+    return report
+
+
+@contextmanager
+def _sigterm_as_exit() -> Iterator[None]:
+    """While a run is in progress, SIGTERM raises SystemExit(143) in the main thread so the
+    runner's cleanup kills the sandbox before this process goes away."""
+    if threading.current_thread() is not threading.main_thread() or \
+            signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        yield
+        return
+
+    def handler(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
