@@ -32,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from codex.sandbox import layers as L
-from codex.sandbox.linux import landlock, mounts, probe
+from codex.sandbox.linux import landlock, mounts, probe, seccomp_filter
 from codex.sandbox.linux import syscalls as sc
 from codex.sandbox.linux.spec import HelperSpec, read_all
 
@@ -310,12 +310,7 @@ def apply_landlock(spec: HelperSpec, progress: Progress, abi: int, abi_error: st
 
 
 def load_seccomp(spec: HelperSpec) -> None:
-    from codex.sandbox.linux import seccomp_filter
-
-    try:
-        seccomp_filter.load(network=spec.network, read_only=spec.read_only)
-    except ImportError as exc:
-        raise OSError(errno.ENOSYS, f"pyseccomp/libseccomp unavailable: {exc}") from exc
+    seccomp_filter.load(network=spec.network, read_only=spec.read_only)
 
 
 def supervise(child: int) -> int:

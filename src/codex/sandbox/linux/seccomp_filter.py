@@ -1,8 +1,12 @@
 """The seccomp layer: a default-allow filter with a deny list, loaded last before exec.
 
-Rules are plain data (`rules_for`) so tests can check each decision in a real child process;
-`load` turns them into a libseccomp filter through pyseccomp, imported lazily because loading
-libseccomp costs more than the rest of the helper.
+Rules are plain data (`rules_for`); `assemble` compiles them to classic BPF for one
+architecture and `load` installs the program with prctl(PR_SET_SECCOMP). The filter is
+assembled here rather than through pyseccomp/libseccomp because loading libseccomp and
+building its filter costs ~25 ms of CPU per sandboxed command, more than the rest of the
+helper, and because libseccomp 2.5 does not know syscalls newer than itself (setxattrat,
+open_tree_attr, file_setattr). tests/sandbox_impl uses libseccomp as an oracle: the same
+rules built with pyseccomp must give the same decisions in real child processes.
 
 Argument comparisons fail closed. libseccomp compares all 64 bits of an argument, while the
 kernel truncates `int` arguments to 32, so: deny rules on an int argument either mask it
@@ -12,9 +16,13 @@ range (socket families: everything >= AF_MAX is denied).
 
 from __future__ import annotations
 
+import ctypes
 import errno
+import struct
 from dataclasses import dataclass
-from typing import Any
+
+from codex.sandbox.linux import syscall_numbers
+from codex.sandbox.linux import syscalls as sc
 
 # Comparison operators (libseccomp's enum scmp_compare).
 NE, LT, LE, EQ, GE, GT, MASKED_EQ = 1, 2, 3, 4, 5, 6, 7
@@ -51,7 +59,7 @@ DENIED_SYSCALLS: tuple[str, ...] = (
     "io_uring_setup", "io_uring_enter", "io_uring_register",
     "setns",
     "mount", "umount2", "pivot_root", "chroot", "fsopen", "fsmount", "move_mount",
-    "open_tree", "mount_setattr", "fsconfig", "fspick",
+    "open_tree", "open_tree_attr", "mount_setattr", "fsconfig", "fspick",
     "kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module",
     "reboot", "settimeofday", "clock_settime", "clock_adjtime", "adjtimex",
     "swapon", "swapoff", "acct", "syslog", "iopl", "ioperm", "quotactl", "quotactl_fd",
@@ -68,7 +76,7 @@ METADATA_SYSCALLS: tuple[str, ...] = (
     "chown", "fchown", "lchown", "fchownat",
     "utime", "utimes", "futimesat", "utimensat",
     "setxattr", "lsetxattr", "fsetxattr", "removexattr", "lremovexattr", "fremovexattr",
-    "setxattrat", "removexattrat",
+    "setxattrat", "removexattrat", "file_setattr",
 )
 
 # (syscall, index of its mode argument) for calls that can set setuid/setgid bits.
@@ -139,26 +147,169 @@ def rules_for(network: bool, read_only: bool) -> list[Rule]:
     return rules
 
 
-def build(network: bool, read_only: bool) -> Any:
-    """A pyseccomp filter for the profile shape (not loaded)."""
-    import pyseccomp
+# --- classic BPF -------------------------------------------------------------------------
 
-    scmp = pyseccomp.SyscallFilter(pyseccomp.ALLOW)
-    # A syscall made through a foreign ABI (int 0x80, x32) bypasses every rule above.
-    scmp.set_attr(pyseccomp.Attr.ACT_BADARCH, pyseccomp.KILL_PROCESS)
+# Opcodes (linux/bpf_common.h) and seccomp return values (linux/seccomp.h).
+_LD_W_ABS = 0x20
+_ALU_AND_K = 0x54
+_JMP_JA = 0x05
+_JMP_JEQ_K = 0x15
+_JMP_JGT_K = 0x25
+_JMP_JGE_K = 0x35
+_RET_K = 0x06
+RET_KILL_PROCESS = 0x80000000
+RET_ERRNO = 0x00050000
+RET_ALLOW = 0x7FFF0000
+
+# struct seccomp_data: int nr; __u32 arch; __u64 instruction_pointer; __u64 args[6].
+_OFF_NR = 0
+_OFF_ARCH = 4
+X32_SYSCALL_BIT = 0x40000000
+_LOW = 0xFFFFFFFF
+
+PR_SET_SECCOMP = 22
+SECCOMP_MODE_FILTER = 2
+
+
+def _arg_low(index: int) -> int:
+    return 16 + 8 * index  # both supported architectures are little-endian
+
+
+def _arg_high(index: int) -> int:
+    return _arg_low(index) + 4
+
+
+@dataclass
+class _Insn:
+    code: int
+    k: int = 0
+    jt: int | str = 0
+    jf: int | str = 0
+
+
+class _Assembler:
+    """Instructions with symbolic jump targets, resolved to relative offsets at the end."""
+
+    def __init__(self) -> None:
+        self.items: list[_Insn] = []
+        self.labels: dict[str, int] = {}
+        self._counter = 0
+
+    def new_label(self) -> str:
+        self._counter += 1
+        return f"L{self._counter}"
+
+    def label(self, name: str) -> None:
+        self.labels[name] = len(self.items)
+
+    def emit(self, code: int, k: int = 0, jt: int | str = 0, jf: int | str = 0) -> None:
+        self.items.append(_Insn(code, k, jt, jf))
+
+    def jump(self, target: str) -> None:
+        self.items.append(_Insn(_JMP_JA, 0, target, 0))
+
+    def program(self) -> bytes:
+        out = bytearray()
+        for index, insn in enumerate(self.items):
+            jt = self._offset(index, insn.jt)
+            jf = self._offset(index, insn.jf)
+            k = insn.k
+            if insn.code == _JMP_JA:
+                k, jt, jf = jt, 0, 0
+            elif jt > 255 or jf > 255:
+                raise ValueError("seccomp filter: conditional jump too far")
+            out += struct.pack("=HBBI", insn.code, jt, jf, k)
+        return bytes(out)
+
+    def _offset(self, index: int, target: int | str) -> int:
+        if isinstance(target, int):
+            return target
+        return self.labels[target] - index - 1
+
+
+def _condition(asm: _Assembler, cmp: Cmp, fail: str) -> None:
+    """Fall through when `cmp` holds, jump to `fail` otherwise (full 64-bit semantics)."""
+    low, high = _arg_low(cmp.arg), _arg_high(cmp.arg)
+    ok = asm.new_label()
+    if cmp.op == MASKED_EQ:
+        mask, value = cmp.datum_a, cmp.datum_b
+        if mask >> 32 or value >> 32:
+            raise ValueError("masked comparisons are limited to the low 32 bits")
+        asm.emit(_LD_W_ABS, low)
+        asm.emit(_ALU_AND_K, mask)
+        asm.emit(_JMP_JEQ_K, value, 0, fail)
+        return
+    value_high, value_low = cmp.datum_a >> 32, cmp.datum_a & _LOW
+    if cmp.op == EQ:
+        asm.emit(_LD_W_ABS, high)
+        asm.emit(_JMP_JEQ_K, value_high, 0, fail)
+        asm.emit(_LD_W_ABS, low)
+        asm.emit(_JMP_JEQ_K, value_low, 0, fail)
+    elif cmp.op == NE:
+        asm.emit(_LD_W_ABS, high)
+        asm.emit(_JMP_JEQ_K, value_high, 0, ok)
+        asm.emit(_LD_W_ABS, low)
+        asm.emit(_JMP_JEQ_K, value_low, fail, 0)
+    elif cmp.op == GE:
+        asm.emit(_LD_W_ABS, high)
+        asm.emit(_JMP_JGT_K, value_high, ok, 0)
+        asm.emit(_JMP_JEQ_K, value_high, 0, fail)
+        asm.emit(_LD_W_ABS, low)
+        asm.emit(_JMP_JGE_K, value_low, 0, fail)
+    else:
+        raise ValueError(f"unsupported comparison operator {cmp.op}")
+    asm.label(ok)
+
+
+def assemble(arch: str, network: bool, read_only: bool) -> bytes:
+    """The BPF program (struct sock_filter array) for `arch` and the profile shape.
+
+    Layout: a foreign architecture (or, on x86_64, the x32 ABI) kills the process; then
+    one block per named syscall: rules in order, the first whose conditions all hold
+    returns its errno; a syscall no rule matches is allowed.
+    """
+    numbers = syscall_numbers.TABLES[arch]
+    asm = _Assembler()
+    asm.emit(_LD_W_ABS, _OFF_ARCH)
+    asm.emit(_JMP_JEQ_K, syscall_numbers.AUDIT_ARCH[arch], 1, 0)
+    asm.emit(_RET_K, RET_KILL_PROCESS)
+    asm.emit(_LD_W_ABS, _OFF_NR)
+    if arch == "x86_64":
+        asm.emit(_JMP_JGE_K, X32_SYSCALL_BIT, 0, 1)
+        asm.emit(_RET_K, RET_KILL_PROCESS)
+    by_syscall: dict[str, list[Rule]] = {}
     for rule in rules_for(network, read_only):
-        number = pyseccomp.resolve_syscall(pyseccomp.Arch.NATIVE, rule.syscall)
-        if number == -1:  # unknown to this libseccomp: nothing to deny
-            continue
-        args = [_arg(pyseccomp, cmp) for cmp in rule.conditions]
-        scmp.add_rule(pyseccomp.ERRNO(rule.errno_value), number, *args)
-    return scmp
+        if rule.syscall in numbers:
+            by_syscall.setdefault(rule.syscall, []).append(rule)
+    for name, rules in by_syscall.items():
+        next_block = asm.new_label()
+        asm.emit(_JMP_JEQ_K, numbers[name], 1, 0)
+        asm.jump(next_block)
+        for rule in rules:
+            next_rule = asm.new_label()
+            for cmp in rule.conditions:
+                _condition(asm, cmp, next_rule)
+            asm.emit(_RET_K, RET_ERRNO | (rule.errno_value & 0xFFFF))
+            asm.label(next_rule)
+        asm.emit(_RET_K, RET_ALLOW)
+        asm.label(next_block)
+    asm.emit(_RET_K, RET_ALLOW)
+    return asm.program()
 
 
-def _arg(pyseccomp: Any, cmp: Cmp) -> Any:
-    return pyseccomp.Arg(cmp.arg, cmp.op, cmp.datum_a, cmp.datum_b)
+class _SockFprog(ctypes.Structure):
+    _fields_ = (("len", ctypes.c_ushort), ("filter", ctypes.c_void_p))
+
+
+def install(program: bytes) -> None:
+    """prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, prog); needs no_new_privs first."""
+    buffer = ctypes.create_string_buffer(program, len(program))
+    fprog = _SockFprog(len(program) // 8, ctypes.addressof(buffer))
+    sc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.addressof(fprog))
 
 
 def load(network: bool, read_only: bool) -> None:
-    """Build and install the filter in this process (irreversible)."""
-    build(network, read_only).load()
+    """Assemble and install the filter for this machine's architecture (irreversible)."""
+    if sc.MACHINE not in syscall_numbers.TABLES:
+        raise OSError(errno.ENOSYS, f"no seccomp filter for architecture {sc.MACHINE}")
+    install(assemble(sc.MACHINE, network, read_only))
