@@ -77,3 +77,17 @@ def test_zsh_and_fish_scripts(run_codex: RunCodex, tmp_path: Path, shell: str,
     verdict = subprocess.run([*check, str(script)], capture_output=True, text=True,
                              timeout=30, check=False)
     assert verdict.returncode == 0, verdict.stderr
+
+
+@pytest.mark.skipif(shutil.which("fish") is None, reason="fish is not installed")
+def test_fish_completes_through_the_script(
+    run_codex: RunCodex, codex_env: dict[str, str], tmp_path: Path
+) -> None:
+    script = tmp_path / "codex.fish"
+    script.write_text(run_codex("completion", "fish").stdout)
+    env = {**codex_env, "PATH": f"{_launcher(tmp_path)}{os.pathsep}{codex_env['PATH']}"}
+    result = subprocess.run(
+        ["fish", "--no-config", "-c", f'source {script}; complete -C "codex pro"'],
+        env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    assert [line.split("\t")[0] for line in result.stdout.splitlines()] == ["profiles"]
