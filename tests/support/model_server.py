@@ -173,8 +173,12 @@ def request_violations(body: Any) -> list[str]:
     try:
         _materialize(adapter.validate_python(dict(body)))
     except ValidationError as exc:
-        lines = str(exc).splitlines()
-        problems.append("request does not match the openai SDK types: " + " | ".join(lines[:4]))
+        # Union members each report an error; the deepest locations are the informative ones.
+        deepest = sorted(exc.errors(), key=lambda error: -len(error["loc"]))[:3]
+        where = "; ".join(
+            f"{'.'.join(map(str, error['loc']))}: {error['msg']}" for error in deepest
+        )
+        problems.append(f"request does not match the openai SDK types ({where})")
     calls: dict[str, str] = {}
     answered: set[str] = set()
     for role, call_id, kind in calls_and_outputs:
@@ -200,11 +204,12 @@ def _responses_calls(body: Mapping[str, Any]) -> list[tuple[str, str, str]]:
     for item in body.get("input") or ():
         if not isinstance(item, Mapping):
             continue
-        kind = item.get("type")
+        kind = str(item.get("type"))
+        family = "custom" if kind.startswith("custom_tool_call") else "function"
         if kind in ("function_call", "custom_tool_call"):
-            out.append(("call", str(item.get("call_id")), kind.removesuffix("_call")))
+            out.append(("call", str(item.get("call_id")), family))
         elif kind in ("function_call_output", "custom_tool_call_output"):
-            out.append(("output", str(item.get("call_id")), kind.removesuffix("_call_output")))
+            out.append(("output", str(item.get("call_id")), family))
     return out
 
 

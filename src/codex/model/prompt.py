@@ -122,9 +122,13 @@ class Prompt:
 def item_to_dict(item: InputItem) -> dict[str, Any]:
     """The Responses API input-item JSON for `item`."""
     match item:
+        case Message(role="assistant", text=text):
+            # Plain-string content: the one assistant input shape the API and SDK both accept
+            # without an item id.
+            return {"type": "message", "role": "assistant", "content": text}
         case Message(role=role, text=text):
-            part = "output_text" if role == "assistant" else "input_text"
-            return {"type": "message", "role": role, "content": [{"type": part, "text": text}]}
+            return {"type": "message", "role": role,
+                    "content": [{"type": "input_text", "text": text}]}
         case FunctionCall(call_id=call_id, name=name, arguments=arguments):
             return {
                 "type": "function_call", "call_id": call_id, "name": name, "arguments": arguments

@@ -1,0 +1,128 @@
+"""The loopback server itself: its invariant checks and its validated builders must bite."""
+
+from __future__ import annotations
+
+import http.client
+import json
+
+import pytest
+from pydantic import ValidationError
+
+from codex.model import (
+    CustomTool,
+    CustomToolCall,
+    CustomToolCallOutput,
+    FunctionCall,
+    FunctionCallOutput,
+    FunctionTool,
+    Message,
+    Prompt,
+    Reasoning,
+    ReasoningOptions,
+    item_from_dict,
+    item_to_dict,
+)
+from codex.model.chat import request_body as chat_body
+from codex.model.responses import request_body as responses_body
+from support.model_server import (
+    ModelServer,
+    chat_chunk,
+    request_violations,
+    responses_function_call,
+    responses_text,
+    validate_response_event,
+)
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def post(server: ModelServer, body: object) -> tuple[int, bytes]:
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    connection.request("POST", "/v1/responses", body=json.dumps(body),
+                       headers={"content-type": "application/json"})
+    response = connection.getresponse()
+    data = response.read()
+    connection.close()
+    return response.status, data
+
+
+def responses_request(*items: dict[str, object]) -> dict[str, object]:
+    return {"model": "m", "input": list(items), "stream": True}
+
+
+CALL = {"type": "function_call", "call_id": "c1", "name": "shell", "arguments": "{}"}
+OUTPUT = {"type": "function_call_output", "call_id": "c1", "output": "ok"}
+
+
+def test_paired_calls_are_fine() -> None:
+    assert request_violations(responses_request(CALL, OUTPUT)) == []
+
+
+def test_output_without_call_and_call_without_output_are_reported() -> None:
+    assert request_violations(responses_request(OUTPUT)) == [
+        "tool output for 'c1' answers no earlier call"]
+    assert request_violations(responses_request(CALL)) == ["call 'c1' has no tool output"]
+    custom_output = {"type": "custom_tool_call_output", "call_id": "c1", "output": "x"}
+    assert request_violations(responses_request(CALL, custom_output)) == [
+        "tool output for 'c1' is custom but the call is function", "call 'c1' has no tool output"]
+
+
+def test_chat_invariants() -> None:
+    body = {"model": "m", "stream": True, "messages": [
+        {"role": "user", "content": "x"},
+        {"role": "tool", "tool_call_id": "nope", "content": "y"}]}
+    assert request_violations(body) == ["tool output for 'nope' answers no earlier call"]
+
+
+def test_request_shape_is_checked_against_the_sdk_types() -> None:
+    (problem,) = request_violations({"model": "m", "stream": True, "input": [{"type": "bogus"}]})
+    assert problem.startswith("request does not match the openai SDK types")
+
+
+def test_our_request_bodies_match_the_sdk_types() -> None:
+    tools = [FunctionTool("shell", "run", {"type": "object", "properties": {}}),
+             CustomTool("apply_patch", "patch files")]
+    prompt = Prompt(
+        model="m", instructions="i", tools=tools,
+        reasoning=ReasoningOptions("medium", "auto"), prompt_cache_key="session-1",
+        output_schema={"type": "object", "properties": {"ok": {"type": "boolean"}},
+                       "required": ["ok"], "additionalProperties": False},
+        input=[
+            Message("user", "u"), Reasoning("rs_1", ("thought",), "opaque"),
+            Message("assistant", "a"), FunctionCall("c1", "shell", "{}"),
+            FunctionCallOutput("c1", "out"), CustomToolCall("c2", "apply_patch", "*** Begin"),
+            CustomToolCallOutput("c2", "done"), Message("developer", "d"),
+        ])
+    assert request_violations(responses_body(prompt)) == []
+    assert request_violations(chat_body(prompt)) == []
+
+
+def test_items_round_trip_through_their_json() -> None:
+    items = [FunctionCall("c1", "shell", '{"command":["ls"]}'), Message("assistant", "a"),
+             Message("user", "u"), Reasoning("rs", ("s",), "e"), CustomToolCallOutput("c", "o")]
+    assert [item_from_dict(item_to_dict(item)) for item in items] == items
+    with pytest.raises(ValueError, match="unknown conversation item type"):
+        item_from_dict({"type": "mystery"})
+
+
+def test_server_records_violations_across_turns() -> None:
+    with ModelServer() as server:
+        server.enqueue(responses_function_call("shell", {}, "c7"), responses_text("x"))
+        assert post(server, responses_request())[0] == 200
+        assert post(server, responses_request({"type": "message", "role": "user",
+                                               "content": "forgot the output"}))[0] == 200
+        assert server.violations == [
+            "request 2: call 'c7' from the previous reply got no output"]
+        status, body = post(server, responses_request())
+        assert status == 500 and b"no scripted reply left" in body
+        assert server.violations[-1] == "request 3: no scripted reply left"
+
+
+def test_builders_reject_events_the_sdk_would_not_parse() -> None:
+    with pytest.raises(ValidationError):
+        validate_response_event({"type": "response.output_text.delta", "sequence_number": 0,
+                                 "delta": "x"})  # item_id, output_index... missing
+    with pytest.raises(ValueError, match="not a Responses stream event type"):
+        validate_response_event({"type": "response.made_up"})
+    with pytest.raises(ValidationError):
+        chat_chunk([{"delta": {"tool_calls": [{"id": "no-index"}]}}])
