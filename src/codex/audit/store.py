@@ -37,7 +37,7 @@ from codex.audit.scrub import Scrubber
 LOCK_NAME = "audit.lock"
 DAY_FILE = re.compile(r"^audit-(\d{4}-\d{2}-\d{2})\.jsonl$")
 _HEAD_WIDTH = 160  # the head record is rewritten in place, padded to a fixed width
-_TAIL_CHUNK = 64 * 1024
+_TAIL_CHUNK = 16 * 1024
 
 
 class AuditError(Exception):
@@ -222,6 +222,7 @@ class AuditLog:
         body_hash = entry_hash(body)
         entry = AuditEntry(**body, hash=body_hash)  # type: ignore[arg-type]
         path = self.directory / f"audit-{day}.jsonl"
+        created = not path.exists()
         fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
         try:
             if os.fstat(fd).st_mode & 0o077:
@@ -233,9 +234,19 @@ class AuditLog:
             os.fsync(fd)
         finally:
             os.close(fd)
+        if created:
+            _fsync_directory(self.directory)  # a new day file must survive a power cut too
         head = json.dumps({"seq": entry.seq, "hash": entry.hash}).encode()
         os.pwrite(lock_fd, head.ljust(_HEAD_WIDTH - 1) + b"\n", 0)
         return entry
+
+
+def _fsync_directory(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _write_all(fd: int, data: bytes) -> None:

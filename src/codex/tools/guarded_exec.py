@@ -14,7 +14,8 @@ Public interface (used by `codex sandbox` and the agent's shell tool):
         SANDBOX_ERROR (bad cwd, helper failure) | AUDIT_FAILED), reason, decision
         (PolicyDecision), result (SandboxResult of the run that counts, or None), sandboxed,
         retried_unsandboxed, first_result (the failed sandboxed run when a re-run happened),
-        entries (audit entries written), exit_code (REFUSED_EXIT_CODE = 126 when not run).
+        entries (audit entries written), error (the SandboxUnavailable / SandboxError / AuditError
+        that stopped it), exit_code (REFUSED_EXIT_CODE = 126 when not run).
 
 Audit trail of one command, in order: `command_exec requires_approval` (when the approval
 policy asks), `approval allowed|denied` (the answer, or why nobody could answer),
@@ -109,6 +110,7 @@ class GuardedOutcome:
     retried_unsandboxed: bool = False
     first_result: SandboxResult | None = None
     entries: tuple[AuditEntry, ...] = ()
+    error: Exception | None = None
 
     @property
     def ran(self) -> bool:
@@ -178,8 +180,7 @@ def run_guarded(guard: Guard, request: ExecRequest) -> GuardedOutcome:
     try:
         return _run(guard, request, decision, trail)
     except AuditError as exc:
-        return GuardedOutcome(Status.AUDIT_FAILED, f"not run: {exc}", decision,
-                              entries=tuple(trail.entries))
+        return _refused(Status.AUDIT_FAILED, f"not run: {exc}", decision, trail, exc)
 
 
 def _run(guard: Guard, request: ExecRequest, decision: PolicyDecision,
@@ -207,10 +208,10 @@ def _run(guard: Guard, request: ExecRequest, decision: PolicyDecision,
     except SandboxUnavailable as exc:
         reason = str(exc)
         trail.record(Operation.COMMAND_EXEC, Decision.DENIED, reason + where, profile)
-        return _refused(Status.SANDBOX_UNAVAILABLE, reason, decision, trail)
+        return _refused(Status.SANDBOX_UNAVAILABLE, reason, decision, trail, exc)
     except SandboxError as exc:
         trail.record(Operation.COMMAND_EXEC, Decision.DENIED, f"not run: {exc}{where}", profile)
-        return _refused(Status.SANDBOX_ERROR, str(exc), decision, trail)
+        return _refused(Status.SANDBOX_ERROR, str(exc), decision, trail, exc)
     if not policy.confined:
         return GuardedOutcome(Status.RAN, verdict.reason, decision, result,
                               sandboxed=False, entries=tuple(trail.entries))
@@ -277,15 +278,15 @@ def _retry_unsandboxed(guard: Guard, request: ExecRequest, decision: PolicyDecis
     except SandboxError as exc:
         trail.record(Operation.COMMAND_EXEC, Decision.DENIED, f"not run: {exc}{where}",
                      UNSANDBOXED_PROFILE)
-        return _refused(Status.SANDBOX_ERROR, str(exc), decision, trail)
+        return _refused(Status.SANDBOX_ERROR, str(exc), decision, trail, exc)
     return GuardedOutcome(Status.RAN, verdict.reason, decision, result, sandboxed=False,
                           retried_unsandboxed=True, first_result=first,
                           entries=tuple(trail.entries))
 
 
-def _refused(status: Status, reason: str, decision: PolicyDecision,
-             trail: _Trail) -> GuardedOutcome:
-    return GuardedOutcome(status, reason, decision, entries=tuple(trail.entries))
+def _refused(status: Status, reason: str, decision: PolicyDecision, trail: _Trail,
+             error: Exception | None = None) -> GuardedOutcome:
+    return GuardedOutcome(status, reason, decision, entries=tuple(trail.entries), error=error)
 
 
 class _Tail:
