@@ -16,9 +16,13 @@ def main(argv: list[str] | None = None) -> int:
     """Dispatch to a fast path when one applies, otherwise to the typer app."""
     args = sys.argv[1:] if argv is None else argv
     if args and args[0] == _SANDBOX_HELPER_TOKEN:
+        import os
+
         from codex.sandbox.linux.helper import main as helper_main
 
-        return helper_main(args[1:])
+        # The helper writes only through raw descriptors, so skipping interpreter teardown
+        # loses nothing and saves ~10 ms per sandboxed command (in the helper and its init).
+        os._exit(helper_main(args[1:]))
     if args in (["--version"], ["-V"]):
         from codex import __version__
 

@@ -10,8 +10,7 @@ Public interface (imported lazily, so the helper and `codex --version` stay ligh
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
+TYPE_CHECKING = False  # the helper imports this package: keep `typing` off its path
 if TYPE_CHECKING:
     from codex.sandbox.layers import MissingLayer, layers_for
     from codex.sandbox.runner import (
@@ -40,7 +39,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'codex.sandbox' has no attribute {name!r}")

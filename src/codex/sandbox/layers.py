@@ -1,4 +1,4 @@
-"""Names of the confinement layers and which of them a policy needs on this machine.
+"""Which confinement layers a policy needs, and which of them this machine can provide.
 
 `layers_for(policy)` is what `codex doctor` prints per profile. It predicts from `probe()`;
 the helper then applies each layer for real and reports what it actually applied, so the
@@ -10,39 +10,28 @@ from __future__ import annotations
 import sys
 from typing import NamedTuple, Protocol
 
-# Layer names, in the order the helper applies them. They appear in `--json` results and in
-# refusal messages, so they are part of the interface.
-HYGIENE = "process-hygiene"
-ENV = "env-allowlist"
-STDIN = "stdin-isolated"
-SESSION = "new-session"
-USERNS = "user-namespace"
-PIDNS = "pid-namespace"
-MOUNTNS = "mount-namespace"
-IPCNS = "ipc-namespace"
-NETNS = "network-namespace"
-PROTECTED = "protected-paths"
-MASKS = "secret-masks"
-CAPS = "capability-drop"
-NNP = "no-new-privs"
-LANDLOCK_FS = "landlock-fs"
-LANDLOCK_NET = "landlock-net"
-LANDLOCK_SCOPE = "landlock-scope"
-LANDLOCK_LOG = "landlock-exec-log"
-SECCOMP = "seccomp"
-
-# Minimum Landlock ABI per Landlock-backed layer. The filesystem layer needs ABI 3: before it,
-# truncate(2) by path escaped Landlock entirely.
-LANDLOCK_MIN_ABI: dict[str, int] = {
-    LANDLOCK_FS: 3,
-    LANDLOCK_NET: 4,
-    LANDLOCK_SCOPE: 6,
-    LANDLOCK_LOG: 7,
-}
-
-# Defence-in-depth layers: reported when missing, but their absence alone does not refuse a
-# profile (the network namespace already cuts the network; scopes and exec logging are recent).
-OPTIONAL: frozenset[str] = frozenset({LANDLOCK_NET, LANDLOCK_SCOPE, LANDLOCK_LOG, IPCNS})
+from codex.sandbox.layer_names import (
+    CAPS,
+    ENV,
+    HYGIENE,
+    IPCNS,
+    LANDLOCK_FS,
+    LANDLOCK_LOG,
+    LANDLOCK_MIN_ABI,
+    LANDLOCK_NET,
+    LANDLOCK_SCOPE,
+    MASKS,
+    MOUNTNS,
+    NETNS,
+    NNP,
+    OPTIONAL,
+    PIDNS,
+    PROTECTED,
+    SECCOMP,
+    SESSION,
+    STDIN,
+    USERNS,
+)
 
 
 class PolicyLike(Protocol):
@@ -103,8 +92,8 @@ def layers_for(policy: PolicyLike) -> tuple[list[str], list[MissingLayer]]:
         elif name in LANDLOCK_MIN_ABI and features.landlock_abi < LANDLOCK_MIN_ABI[name]:
             reason = features.landlock_error or (
                 f"Landlock ABI {features.landlock_abi} < {LANDLOCK_MIN_ABI[name]}")
-        elif name == SECCOMP and not (features.seccomp and features.seccomp_library):
-            reason = features.seccomp_error or features.seccomp_library_error
+        elif name == SECCOMP and not features.seccomp:
+            reason = features.seccomp_error
         elif not features.arch_supported and name not in (ENV, STDIN, SESSION, HYGIENE):
             reason = f"unsupported architecture {features.arch}"
         if reason:

@@ -29,9 +29,9 @@ from typing import Any, Protocol
 
 from codex.sandbox import env as sandbox_env
 from codex.sandbox import hardlinks
-from codex.sandbox.layers import ENV, SESSION, STDIN
+from codex.sandbox.layer_names import ENV, SESSION, STDIN
 from codex.sandbox.linux import HELPER_TOKEN
-from codex.sandbox.linux.spec import HelperSpec
+from codex.sandbox.linux.spec import HelperSpec, decode_status
 
 EXIT_TIMEOUT = 124
 EXIT_NOT_EXECUTABLE = 126
@@ -139,19 +139,20 @@ class SandboxResult:
 def helper_command() -> list[str]:
     """How to start the helper: the same program, re-executed with the helper token.
 
-    From Python: `python -m codex TOKEN`. In a Nuitka-compiled binary sys.executable is the
-    binary itself, which dispatches the token in its __main__.
+    In a Nuitka-compiled binary sys.executable is the binary itself, which dispatches the
+    token in its __main__ before importing anything else. From Python, the interpreter
+    running us enters codex.__main__ the same way, in isolated mode without `site` (-I -S:
+    no user site, no .pth processing, no PYTHON* variables, cwd not on sys.path), with the
+    directory holding the codex package appended after the stdlib. That avoids `-m`
+    (runpy and its imports) and site's work: several ms on every sandboxed command.
     """
     compiled = "__compiled__" in globals() or bool(getattr(sys, "frozen", False))
     if compiled:
         return [sys.executable, HELPER_TOKEN]
-    return [sys.executable, "-m", "codex", HELPER_TOKEN]
-
-
-def _helper_environment() -> dict[str, str]:
-    """The helper's own environment: just enough for Python to find codex."""
-    keep = ("PYTHONPATH", "PYTHONHOME", "LANG", "LC_ALL", "LC_CTYPE")
-    return {k: v for k, v in os.environ.items() if k in keep}
+    package_parent = str(Path(__file__).resolve().parents[2])
+    bootstrap = (f"import sys; sys.path.append({package_parent!r}); "
+                 "from codex.__main__ import main; main()")
+    return [sys.executable, "-I", "-S", "-c", bootstrap, HELPER_TOKEN]
 
 
 def run_sandboxed(request: SandboxRequest) -> SandboxResult:
@@ -252,7 +253,7 @@ def _run_helper(request: SandboxRequest, spec: HelperSpec) -> SandboxResult:
     try:
         proc = subprocess.Popen(
             [*helper_command(), str(spec_r), str(status_w)], cwd="/",
-            env=_helper_environment(), stdin=stdin, stdout=out, stderr=out,
+            env={}, stdin=stdin, stdout=out, stderr=out,
             pass_fds=(spec_r, status_w), start_new_session=True)
     except BaseException:
         for fd in (spec_r, spec_w, status_r, status_w):
@@ -261,7 +262,7 @@ def _run_helper(request: SandboxRequest, spec: HelperSpec) -> SandboxResult:
     os.close(spec_r)
     os.close(status_w)
     try:
-        os.write(spec_w, spec.to_json())
+        os.write(spec_w, spec.to_bytes())
     except BrokenPipeError:
         pass  # the helper died first; its exit status says why
     finally:
@@ -377,7 +378,7 @@ def _supervise(request: SandboxRequest, proc: subprocess.Popen[bytes], status_fd
     code = 128 + sig if sig else returncode
     if timed_out:
         code, sig = EXIT_TIMEOUT, signal.SIGKILL
-    report = _parse_status(b"".join(status_buf))
+    report = decode_status(b"".join(status_buf))
     return _Outcome(code, sig, duration, timed_out, report,
                     b"".join(captured["stdout"]) if request.capture else None,
                     b"".join(captured["stderr"]) if request.capture else None)
@@ -408,18 +409,6 @@ def _feed_stdin(proc: subprocess.Popen[bytes], data: bytes) -> None:
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
     with suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
-
-
-def _parse_status(data: bytes) -> dict[str, Any]:
-    import json
-
-    report: dict[str, Any] = {}
-    for line in data.splitlines():
-        with suppress(ValueError):
-            message = json.loads(line)
-            if isinstance(message, dict):
-                report.update(message)
-    return report
 
 
 @contextmanager

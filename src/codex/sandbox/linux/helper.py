@@ -13,28 +13,30 @@ Process shape with a PID namespace:
 The helper holds PR_SET_PDEATHSIG on the runner and init holds it on the helper, so killing
 the runner's child process group or the runner itself leaves no process behind.
 
-The status pipe carries JSON lines to the runner: {"layers": ...} once confinement is in
-place, {"exit": ...} when the command ends, or {"refused": ...} when a required layer is
-missing and degrading was not allowed. Exit codes: the command's; 126/127 for exec errors;
-128+n for signal n; 125 when the helper itself fails or refuses.
+The status pipe carries marshal frames (codex.sandbox.linux.spec) to the runner:
+{"layers": ...} once confinement is in place, {"exit": ...} when the command ends, or
+{"refused": ...} when a required layer is missing and degrading was not allowed. Exit
+codes: the command's; 126/127 for exec errors; 128+n for signal n; 125 when the helper
+itself fails or refuses.
 """
 
 from __future__ import annotations
 
-import contextlib
 import errno
-import json
 import os
 import resource
 import signal
-import sys
-from collections.abc import Callable
-from dataclasses import dataclass, field
 
-from codex.sandbox import layers as L
+from codex.sandbox import layer_names as L
 from codex.sandbox.linux import landlock, mounts, probe, seccomp_filter
 from codex.sandbox.linux import syscalls as sc
-from codex.sandbox.linux.spec import HelperSpec, read_all
+from codex.sandbox.linux.spec import HelperSpec, encode_status, read_all
+
+# Startup discipline: no `typing`, `dataclasses`, `json` or `re` on this path (each costs
+# milliseconds on every sandboxed command); type-only imports hide behind this constant.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 HELPER_FAILED = 125
 EXIT_NOT_EXECUTABLE = 126
@@ -66,14 +68,14 @@ class Refused(Exception):
         self.reason = reason
 
 
-@dataclass
 class Progress:
     """Layers applied so far, and the ones given up (with the user's consent) or unavailable."""
 
-    allow_degraded: bool
-    applied: list[str] = field(default_factory=list)
-    degraded: list[dict[str, str]] = field(default_factory=list)
-    unavailable: list[dict[str, str]] = field(default_factory=list)
+    def __init__(self, allow_degraded: bool) -> None:
+        self.allow_degraded = allow_degraded
+        self.applied: list[str] = []
+        self.degraded: list[dict[str, str]] = []
+        self.unavailable: list[dict[str, str]] = []
 
     def attempt(self, name: str, step: Callable[[], object]) -> bool:
         """Run one layer; a failure refuses, degrades (opt-in) or, for optional layers, is
@@ -97,27 +99,28 @@ class Progress:
 
 
 class Status:
-    """JSON lines to the runner on an inherited, close-on-exec pipe."""
+    """Status frames to the runner on an inherited, close-on-exec pipe."""
 
     def __init__(self, fd: int) -> None:
         self.fd = fd
         os.set_inheritable(fd, False)
 
     def send(self, message: dict[str, object]) -> None:
-        data = (json.dumps(message) + "\n").encode()
-        with contextlib.suppress(OSError):  # the runner is gone; PDEATHSIG ends us
-            os.write(self.fd, data)
+        try:
+            os.write(self.fd, encode_status(message))
+        except OSError:
+            return  # the runner is gone; PDEATHSIG ends us
 
 
 def main(args: list[str]) -> int:
     """Entry point (argv after the helper token)."""
     if len(args) != 2 or not all(a.isdigit() for a in args):
-        sys.stderr.write("codex: the sandbox helper is internal; use `codex sandbox`\n")
+        os.write(2, b"codex: the sandbox helper is internal; use `codex sandbox`\n")
         return 2
     status = Status(int(args[1]))
     try:
-        spec = HelperSpec.from_json(read_all(int(args[0])))
-    except (OSError, ValueError, TypeError) as exc:
+        spec = HelperSpec.from_bytes(read_all(int(args[0])))
+    except (OSError, ValueError, TypeError, EOFError) as exc:
         status.send({"error": f"bad helper spec: {exc}"})
         return HELPER_FAILED
     progress = Progress(spec.allow_degraded)
@@ -327,8 +330,10 @@ def supervise(child: int) -> int:
 
 
 def _forward(pid: int, signum: int) -> None:
-    with contextlib.suppress(ProcessLookupError):
+    try:
         os.kill(pid, signum)
+    except ProcessLookupError:
+        return
 
 
 def _exit_code(wstatus: int) -> int:

@@ -11,10 +11,12 @@ import ctypes
 import os
 import stat
 import struct
-from collections.abc import Iterable
-from dataclasses import dataclass
 
 from codex.sandbox.linux import syscalls
+
+TYPE_CHECKING = False  # no `typing` import: the helper loads this module on every run
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 # Filesystem rights, with the ABI that introduced them.
 FS_EXECUTE = 1 << 0
@@ -87,34 +89,38 @@ def pack_net_port(allowed: int, port: int) -> bytes:
     return struct.pack("=QQ", allowed, port)
 
 
-@dataclass(frozen=True)
 class PathRule:
-    """Grant `rights` beneath `path` (rights are trimmed to what the ABI and file type allow)."""
+    """Grant `rights` beneath `path` (trimmed to what the ABI and the file type allow)."""
 
-    path: str
-    rights: int
+    __slots__ = ("path", "rights")
+
+    def __init__(self, path: str, rights: int) -> None:
+        self.path = path
+        self.rights = rights
 
 
-@dataclass(frozen=True)
 class LandlockPlan:
     """What one run asks of Landlock."""
 
-    abi: int
-    rules: tuple[PathRule, ...]
-    deny_tcp: bool
-    scoped: bool
-    log_new_exec: bool
+    def __init__(self, abi: int, rules: list[PathRule], deny_tcp: bool, scoped: bool,
+                 log_new_exec: bool) -> None:
+        self.abi = abi
+        self.rules = rules
+        self.deny_tcp = deny_tcp
+        self.scoped = scoped
+        self.log_new_exec = log_new_exec
 
 
-@dataclass(frozen=True)
 class LandlockApplied:
     """What the kernel accepted (for the run's report)."""
 
-    fs: bool
-    net: bool
-    scope: bool
-    log: bool
-    skipped_paths: tuple[str, ...]
+    def __init__(self, fs: bool, net: bool, scope: bool, log: bool,
+                 skipped_paths: list[str]) -> None:
+        self.fs = fs
+        self.net = net
+        self.scope = scope
+        self.log = log
+        self.skipped_paths = skipped_paths
 
 
 def _buffer(data: bytes) -> ctypes.Array[ctypes.c_char]:
@@ -144,7 +150,7 @@ def apply(plan: LandlockPlan) -> LandlockApplied:
     finally:
         os.close(ruleset_fd)
     return LandlockApplied(fs=True, net=bool(handled_net), scope=bool(scoped),
-                           log=plan.log_new_exec and plan.abi >= 7, skipped_paths=tuple(skipped))
+                           log=plan.log_new_exec and plan.abi >= 7, skipped_paths=skipped)
 
 
 def _add_path_rule(ruleset_fd: int, rule: PathRule, handled_fs: int) -> bool:
@@ -174,5 +180,5 @@ def plan_for(abi: int, writable: Iterable[str], devices: Iterable[str],
     rules = [PathRule("/", READ_EXEC)]
     rules += [PathRule(d, DEVICE_RW | READ_EXEC) for d in devices]
     rules += [PathRule(w, writable_rights(abi)) for w in writable]
-    return LandlockPlan(abi=abi, rules=tuple(rules), deny_tcp=not network, scoped=True,
+    return LandlockPlan(abi=abi, rules=rules, deny_tcp=not network, scoped=True,
                         log_new_exec=True)

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 from codex.sandbox.linux import syscalls as sc
+
+TYPE_CHECKING = False  # no `typing` import: the helper loads this module on every run
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 # statvfs f_flag bits that a remount inside a user namespace must preserve ("locked" flags).
 _ST_TO_MS: tuple[tuple[int, int], ...] = (
@@ -27,13 +29,13 @@ _ST_TO_MS: tuple[tuple[int, int], ...] = (
 SHM_SIZE = "size=512m"
 
 
-@dataclass
 class MountReport:
     """What the mount layer did, for the run's result."""
 
-    protected: list[str] = field(default_factory=list)
-    created: list[str] = field(default_factory=list)
-    masked: list[str] = field(default_factory=list)
+    def __init__(self) -> None:
+        self.protected: list[str] = []
+        self.created: list[str] = []
+        self.masked: list[str] = []
 
 
 def _locked_flags(path: str) -> int:

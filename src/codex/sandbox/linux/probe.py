@@ -1,17 +1,16 @@
 """What confinement this kernel offers, asked of the kernel itself rather than assumed.
 
-`probe()` is cheap enough for `codex doctor` and for the helper's fail-closed check: a handful
-of reads under /proc/sys and one Landlock syscall. The user-namespace trial forks a child and
-is optional (the helper learns the same thing by simply calling unshare).
+`probe()` is cheap enough for `codex doctor`: a handful of reads under /proc/sys, one
+Landlock syscall, one prctl, and (optionally) a forked child that tries to unshare a user
+namespace. The helper does not call `probe()`: it simply applies each layer and reports a
+failure as a missing layer, which is the same answer without a second trip to the kernel.
 """
 
 from __future__ import annotations
 
 import ctypes
 import errno
-import importlib.util
 import os
-from dataclasses import dataclass, field
 
 from codex.sandbox.linux import syscalls
 
@@ -25,41 +24,40 @@ SYSCTLS: tuple[str, ...] = (
     "kernel/perf_event_paranoid",
     "kernel/apparmor_restrict_unprivileged_userns",
     "kernel/seccomp/actions_avail",
+    "dev/tty/legacy_tiocsti",
 )
 
 SUPPORTED_ARCHES: tuple[str, ...] = ("x86_64", "aarch64")
 
 
-@dataclass(frozen=True)
 class KernelFeatures:
     """Facts about the running kernel that decide which sandbox layers can be enforced."""
 
-    arch: str
-    landlock_abi: int
-    landlock_error: str
-    seccomp: bool
-    seccomp_error: str
-    seccomp_library: bool
-    seccomp_library_error: str
-    userns: bool | None
-    userns_error: str
-    sysctls: dict[str, str] = field(default_factory=dict)
-    uid: int = 0
+    def __init__(self, *, arch: str, landlock_abi: int, landlock_error: str, seccomp: bool,
+                 seccomp_error: str, userns: bool | None, userns_error: str,
+                 sysctls: dict[str, str], uid: int) -> None:
+        self.arch = arch
+        self.landlock_abi = landlock_abi
+        self.landlock_error = landlock_error
+        self.seccomp = seccomp
+        self.seccomp_error = seccomp_error
+        self.userns = userns
+        self.userns_error = userns_error
+        self.sysctls = sysctls
+        self.uid = uid
 
     @property
     def arch_supported(self) -> bool:
         return self.arch in SUPPORTED_ARCHES
 
     def as_dict(self) -> dict[str, object]:
-        """A JSON-ready view (for `codex doctor --json` and the helper's report)."""
+        """A JSON-ready view (for `codex doctor --json`)."""
         return {
             "arch": self.arch,
             "landlock_abi": self.landlock_abi,
             "landlock_error": self.landlock_error,
             "seccomp": self.seccomp,
             "seccomp_error": self.seccomp_error,
-            "seccomp_library": self.seccomp_library,
-            "seccomp_library_error": self.seccomp_library_error,
             "userns": self.userns,
             "userns_error": self.userns_error,
             "sysctls": dict(self.sysctls),
@@ -85,7 +83,9 @@ def landlock_abi() -> tuple[int, str]:
 
 
 def seccomp_status() -> tuple[bool, str]:
-    """Whether seccomp filter mode can be installed by this process."""
+    """Whether this process can install a seccomp filter that kills on a foreign ABI."""
+    if syscalls.MACHINE not in SUPPORTED_ARCHES:
+        return False, f"no seccomp filter for architecture {syscalls.MACHINE}"
     try:
         mode = syscalls.prctl(syscalls.PR_GET_SECCOMP)
     except OSError as exc:
@@ -95,17 +95,6 @@ def seccomp_status() -> tuple[bool, str]:
     actions = read_sysctl("kernel/seccomp/actions_avail")
     if actions is not None and "kill_process" not in actions.split():
         return False, "seccomp lacks the kill_process action"
-    return True, ""
-
-
-def seccomp_library_status() -> tuple[bool, str]:
-    """Whether pyseccomp and the system libseccomp can be loaded (imported lazily)."""
-    if importlib.util.find_spec("pyseccomp") is None:
-        return False, "the pyseccomp package is not installed"
-    try:
-        import pyseccomp  # noqa: F401
-    except (OSError, RuntimeError, AttributeError) as exc:
-        return False, f"libseccomp could not be loaded ({exc}); install libseccomp2"
     return True, ""
 
 
@@ -151,13 +140,11 @@ def userns_status(trial: bool = True) -> tuple[bool | None, str]:
 def probe(userns_trial: bool = True) -> KernelFeatures:
     """Ask the kernel what it offers right now."""
     abi, ll_err = landlock_abi()
-    sc, sc_err = seccomp_status()
-    lib, lib_err = seccomp_library_status()
+    sc_ok, sc_err = seccomp_status()
     uns, uns_err = userns_status(trial=userns_trial)
     sysctls = {name.replace("/", "."): value for name in SYSCTLS
                if (value := read_sysctl(name)) is not None}
     return KernelFeatures(
-        arch=syscalls.MACHINE, landlock_abi=abi, landlock_error=ll_err, seccomp=sc,
-        seccomp_error=sc_err, seccomp_library=lib, seccomp_library_error=lib_err,
-        userns=uns, userns_error=uns_err, sysctls=sysctls, uid=os.geteuid(),
-    )
+        arch=syscalls.MACHINE, landlock_abi=abi, landlock_error=ll_err, seccomp=sc_ok,
+        seccomp_error=sc_err, userns=uns, userns_error=uns_err, sysctls=sysctls,
+        uid=os.geteuid())

@@ -19,7 +19,6 @@ from __future__ import annotations
 import ctypes
 import errno
 import struct
-from dataclasses import dataclass
 
 from codex.sandbox.linux import syscall_numbers
 from codex.sandbox.linux import syscalls as sc
@@ -86,25 +85,29 @@ MODE_ARGUMENT: tuple[tuple[str, int], ...] = (
 )
 
 
-@dataclass(frozen=True)
 class Cmp:
     """One argument comparison (all of a rule's comparisons must match).
 
     `datum_a`/`datum_b` follow libseccomp: for MASKED_EQ they are (mask, value)."""
 
-    arg: int
-    op: int
-    datum_a: int
-    datum_b: int = 0
+    __slots__ = ("arg", "datum_a", "datum_b", "op")
+
+    def __init__(self, arg: int, op: int, datum_a: int, datum_b: int = 0) -> None:
+        self.arg = arg
+        self.op = op
+        self.datum_a = datum_a
+        self.datum_b = datum_b
 
 
-@dataclass(frozen=True)
 class Rule:
     """Return `errno_value` from `syscall` when every comparison matches."""
 
-    syscall: str
-    errno_value: int
-    conditions: tuple[Cmp, ...] = ()
+    __slots__ = ("conditions", "errno_value", "syscall")
+
+    def __init__(self, syscall: str, errno_value: int, conditions: tuple[Cmp, ...] = ()) -> None:
+        self.syscall = syscall
+        self.errno_value = errno_value
+        self.conditions = conditions
 
 
 def _socket_rules(name: str, allowed: tuple[int, ...]) -> list[Rule]:
@@ -179,12 +182,14 @@ def _arg_high(index: int) -> int:
     return _arg_low(index) + 4
 
 
-@dataclass
 class _Insn:
-    code: int
-    k: int = 0
-    jt: int | str = 0
-    jf: int | str = 0
+    __slots__ = ("code", "jf", "jt", "k")
+
+    def __init__(self, code: int, k: int, jt: int | str, jf: int | str) -> None:
+        self.code = code
+        self.k = k
+        self.jt = jt
+        self.jf = jf
 
 
 class _Assembler:

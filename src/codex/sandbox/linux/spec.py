@@ -1,44 +1,50 @@
-"""The contract between the runner and the helper: a JSON document on an inherited pipe.
+"""The contract between the runner and the helper, and the status messages coming back.
 
-Plain dataclasses and JSON (not pydantic) because the helper must start fast; the runner
-builds it from a `SandboxPolicy`.
+Both travel on inherited pipes as `marshal` data (length-prefixed frames for status):
+the helper is the same interpreter as the runner, and marshal needs no import, unlike json
+(which pulls in `re`) or pydantic. Only plain dicts, lists, strings, ints, bools and None.
 """
 
 from __future__ import annotations
 
-import json
+import marshal
 import os
-from dataclasses import asdict, dataclass, field
+import struct
+
+_FRAME = struct.Struct("=I")
 
 
-@dataclass(frozen=True)
 class HelperSpec:
     """Everything the helper needs to confine itself and exec the command."""
 
-    argv: list[str]
-    cwd: str
-    env: dict[str, str]
-    profile: str
-    network: bool
-    writable_roots: list[str] = field(default_factory=list)
-    protected_subpaths: list[str] = field(default_factory=list)
-    masked_paths: list[str] = field(default_factory=list)
-    private_tmp: str | None = None
-    allow_degraded: bool = False
-    parent_pid: int = 0
+    def __init__(self, *, argv: list[str], cwd: str, env: dict[str, str], profile: str,
+                 network: bool, writable_roots: list[str], protected_subpaths: list[str],
+                 masked_paths: list[str], private_tmp: str | None, allow_degraded: bool,
+                 parent_pid: int) -> None:
+        self.argv = argv
+        self.cwd = cwd
+        self.env = env
+        self.profile = profile
+        self.network = network
+        self.writable_roots = writable_roots
+        self.protected_subpaths = protected_subpaths
+        self.masked_paths = masked_paths
+        self.private_tmp = private_tmp
+        self.allow_degraded = allow_degraded
+        self.parent_pid = parent_pid
 
     @property
     def read_only(self) -> bool:
         return not self.writable_roots
 
-    def to_json(self) -> bytes:
-        return json.dumps(asdict(self)).encode()
+    def to_bytes(self) -> bytes:
+        return marshal.dumps(dict(vars(self)))
 
     @classmethod
-    def from_json(cls, data: bytes) -> HelperSpec:
-        raw = json.loads(data)
+    def from_bytes(cls, data: bytes) -> HelperSpec:
+        raw = marshal.loads(data)
         if not isinstance(raw, dict):
-            raise ValueError("helper spec must be a JSON object")
+            raise ValueError("helper spec must be a mapping")
         return cls(**raw)
 
 
@@ -51,3 +57,28 @@ def read_all(fd: int) -> bytes:
     finally:
         os.close(fd)
     return b"".join(chunks)
+
+
+def encode_status(message: dict[str, object]) -> bytes:
+    """One status frame: a 4-byte length, then the marshalled message."""
+    body = marshal.dumps(message)
+    return _FRAME.pack(len(body)) + body
+
+
+def decode_status(data: bytes) -> dict[str, object]:
+    """Merge every complete frame in `data` (later keys win); ignore a truncated tail."""
+    merged: dict[str, object] = {}
+    offset = 0
+    while offset + _FRAME.size <= len(data):
+        (length,) = _FRAME.unpack_from(data, offset)
+        offset += _FRAME.size
+        if offset + length > len(data):
+            break
+        try:
+            message = marshal.loads(data[offset:offset + length])
+        except (EOFError, ValueError, TypeError):
+            break
+        if isinstance(message, dict):
+            merged.update(message)
+        offset += length
+    return merged

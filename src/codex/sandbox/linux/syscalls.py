@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import ctypes
 import os
-import platform
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.syscall.restype = ctypes.c_long
 
-MACHINE = platform.machine()
+MACHINE = os.uname().machine
 
 # Landlock's syscall numbers are shared by every architecture (allocated after the
 # syscall-table unification in 5.x), so one table serves x86_64 and aarch64.
