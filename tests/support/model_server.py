@@ -274,6 +274,11 @@ class ModelServer:
 
     def start(self) -> ModelServer:
         """Bind 127.0.0.1 on a free port and serve in a background thread."""
+        # Build the SDK validators now: built lazily, the first request would stall ~0.5 s,
+        # which tests with short idle timeouts would see as a stall of the model.
+        _responses_request_adapter()
+        _chat_request_adapter()
+        _stream_event_models()
         self._thread.start()
         future = asyncio.run_coroutine_threadsafe(
             asyncio.start_server(self._serve, "127.0.0.1", 0), self._loop

@@ -94,6 +94,8 @@ class Usage:
 class Completed:
     """The response ended. `status` is "incomplete" when the server stopped early on purpose
     (for example `max_output_tokens` or a content filter), with the reason in `incomplete_reason`.
+    `items` repeats the output items yielded just before, in order, for callers that only want
+    the final result.
     """
 
     response_id: str | None
