@@ -282,10 +282,19 @@ def test_heredoc_wrappers_are_stripped(ws: Path, policy: PathPolicy, opener: str
 def test_padded_markers(ws: Path, policy: PathPolicy) -> None:
     (ws / "f.txt").write_text("a\n")
     text = ("  *** Begin Patch  \n   *** Update File: f.txt  \n@@\n-a\n+b\n"
-            "  *** Add File: g.txt \n+g\n *** End Patch \n\n")
+            "*** Add File: g.txt \n+g\n   *** Delete File: h.txt\n *** End Patch \n\n")
+    (ws / "h.txt").write_text("h\n")
     apply_patch(text, policy)
     assert (ws / "f.txt").read_text() == "b\n"
     assert (ws / "g.txt").read_text() == "g\n"
+    assert not (ws / "h.txt").exists()
+
+
+def test_marker_lookalike_context_line_is_content(ws: Path, policy: PathPolicy) -> None:
+    (ws / "doc.md").write_text("Example:\n*** Add File: x\nend\n")
+    apply_patch(envelope("*** Update File: doc.md", "@@", " Example:", " *** Add File: x",
+                         "-end", "+END"), policy)
+    assert (ws / "doc.md").read_text() == "Example:\n*** Add File: x\nEND\n"
 
 
 def test_padded_hunk_header_and_blank_lines_between_sections(

@@ -15,6 +15,9 @@ Models do not always emit it byte-exact, so the parser accepts what a human read
 a heredoc wrapper (`apply_patch <<'EOF'` ... `EOF`), markers padded with whitespace, CRLF
 patch text, blank lines between sections, a first hunk without `@@`, unified-diff style
 `@@ -1,3 +1,4 @@ ctx` headers, and empty lines inside a hunk (read as empty context lines).
+Inside a hunk a line that starts with a space is always context, even if it looks like a
+marker (file content may well contain `*** Add File:`), so markers there must not be
+indented; trailing whitespace is fine everywhere.
 Anything else is a `PatchParseError` that names the patch line and what was expected.
 """
 
@@ -278,15 +281,15 @@ def _parse_chunk(reader: _Reader, path: str) -> Chunk:
     end_of_file = False
     while not reader.done():
         line = reader.peek()
-        if line.strip() == END_OF_FILE:
-            reader.take()
-            end_of_file = True
-            break
-        if _is_file_header(line) or _chunk_header(line)[0] or line.startswith("***"):
-            break
         kind, content = (line[:1], line[1:]) if line else (" ", "")
         if kind in (" ", "-", "+"):
             body.append((kind, content))
+        elif line.strip() == END_OF_FILE:
+            reader.take()
+            end_of_file = True
+            break
+        elif _is_file_header(line) or _chunk_header(line)[0] or line.lstrip().startswith("***"):
+            break
         else:
             raise PatchParseError(
                 f"unexpected line {line[:80]!r} in a hunk of {path}: every hunk line starts "

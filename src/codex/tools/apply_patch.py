@@ -23,7 +23,7 @@ from codex.patch import (
     preview_patch,
 )
 from codex.protocol import ApprovalPolicy, ReviewDecision
-from codex.tools.base import ToolContext, ToolOutput
+from codex.tools.base import PatchApprover, ToolContext, ToolOutput
 
 _APPROVED = (ReviewDecision.APPROVED, ReviewDecision.APPROVED_FOR_SESSION,
              ReviewDecision.APPROVED_ALWAYS)
@@ -61,7 +61,8 @@ def handle_apply_patch(arguments: dict[str, Any] | str, ctx: ToolContext,
         return _failure(str(exc), exc.problems, refused=exc.refused)
     targets = [str(c.move_path or c.path) for c in preview.changes]
     if ctx.approval_policy is ApprovalPolicy.UNTRUSTED:
-        decision = ctx.approve_patch(preview) if ctx.approve_patch else None
+        approve = ctx.approve_patch or approver_for_patches(ctx)
+        decision = approve(preview) if approve else None
         if decision not in _APPROVED:
             reason = ("the user declined the patch" if decision is not None
                       else "approval policy 'untrusted' requires approval and no approver "
@@ -81,6 +82,27 @@ def handle_apply_patch(arguments: dict[str, Any] | str, ctx: ToolContext,
     except CommitFailed as exc:
         return _failure(str(exc), [str(exc)], refused=False)
     return ToolOutput(text=result.summary(), success=True, data=_data(result))
+
+
+def approver_for_patches(ctx: ToolContext) -> PatchApprover | None:
+    """Ask the session guard's approver about a patch, as a request to run `apply_patch
+    <paths>` whose reason carries the diff (None when the session has no guard)."""
+    if ctx.guard is None:
+        return None
+    approver = ctx.guard.approvals.approver
+    workspace = ctx.workspace
+
+    def ask(preview: PatchResult) -> ReviewDecision:
+        from codex.approvals import ApprovalRequest
+
+        paths = tuple(c.display_move_path or c.display_path for c in preview.changes)
+        diff = "".join(c.diff for c in preview.changes)
+        return approver.request_approval(ApprovalRequest(
+            argv=("apply_patch", *paths), cwd=workspace,
+            reason=f"the approval policy asks before files change:\n{diff}",
+            offer_always=False))
+
+    return ask
 
 
 def _op_target(raw: str, policy: PathPolicy) -> str:

@@ -18,6 +18,7 @@ from codex.protocol import ApprovalPolicy, ReviewDecision, SandboxPolicy
 
 if TYPE_CHECKING:
     from codex.patch import PatchResult
+    from codex.tools.guarded_exec import Guard
 
 
 class AuditRecorder(Protocol):
@@ -28,7 +29,8 @@ class AuditRecorder(Protocol):
 
 
 # Asked before a patch is written when the approval policy wants the user to see edits
-# (`untrusted`); gets the would-be changes, answers with a ReviewDecision.
+# (`untrusted`); gets the would-be changes, answers with a ReviewDecision. Without one, the
+# guard's approver is asked (see `codex.tools.apply_patch.approver_for_patches`).
 PatchApprover = Callable[["PatchResult"], ReviewDecision]
 
 # Receives a running command's output as it arrives: (stream name "stdout"|"stderr", bytes).
@@ -37,19 +39,22 @@ OutputSink = Callable[[str, bytes], None]
 
 @dataclass
 class ToolContext:
-    """Everything a tool call may need besides its own arguments."""
+    """Everything a tool call may need besides its own arguments.
+
+    `guard` is the session's `codex.tools.guarded_exec.Guard` (rules, approvals, audit log);
+    the shell tool refuses to run anything without one. `audit` records patch decisions
+    (normally the same `AuditLog` as the guard's). `on_output` streams command output.
+    """
 
     workspace: Path
     sandbox_policy: SandboxPolicy
     approval_policy: ApprovalPolicy
-    codex_home: Path
     session_id: str
+    guard: Guard | None = None
     audit: AuditRecorder | None = None
-    approver: object | None = None  # codex.approvals.Approver, passed to the guard chain
     approve_patch: PatchApprover | None = None
     on_output: OutputSink | None = None
     actor: str = "agent"
-    guard_options: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
