@@ -118,6 +118,11 @@ def test_bad_values_name_the_key(key: str, value: object) -> None:
         resolve_provider("p", tables, env={})
 
 
+def test_base_url_needs_a_scheme() -> None:
+    with pytest.raises(ProviderConfigError, match="must start with http:// or https://"):
+        resolve_provider("p", {"p": {"base_url": "localhost:1234/v1"}}, env={})
+
+
 def test_retry_budgets_are_capped() -> None:
     tables = {"p": {"base_url": "http://x", "request_max_retries": 10_000}}
     assert resolve_provider("p", tables, env={}).config.request_max_retries == 100

@@ -23,6 +23,7 @@ from typing import Any
 
 import httpx
 
+from codex import __version__
 from codex.model import chat, responses
 from codex.model.errors import (
     ModelConnectionError,
@@ -46,7 +47,7 @@ from codex.model.sse import SseDecoder, SseEvent
 
 CONNECT_TIMEOUT_S = 30.0
 WRITE_TIMEOUT_S = 60.0
-USER_AGENT = "codex-py"
+USER_AGENT = f"codex/{__version__}"
 
 
 @dataclass
@@ -242,7 +243,7 @@ class ModelClient:
                     f"the model stream was idle for {idle_s:g} s (stream_idle_timeout_ms = "
                     f"{provider.config.stream_idle_timeout_ms})"
                 ) from None
-        except httpx.TransportError as exc:
+        except httpx.RequestError as exc:  # transport failures and undecodable bodies
             detail = str(exc) or type(exc).__name__
             if not state.streaming:
                 raise ModelConnectionError(

@@ -37,10 +37,13 @@ class ReasoningDelta:
 
 @dataclass(frozen=True, slots=True)
 class Retrying:
-    """The request is sent again after `delay_s`; see the module docstring for `discard_partial`."""
+    """Retry number `attempt` of at most `max_retries` starts after `delay_s`.
+
+    See the module docstring for `discard_partial`.
+    """
 
     attempt: int
-    max_attempts: int
+    max_retries: int
     delay_s: float
     reason: str
     discard_partial: bool

@@ -192,6 +192,11 @@ def resolve_provider(
         raise ProviderConfigError(
             f"model_providers.{chosen}.base_url is not set; set it to {hint} in config.toml"
         )
+    if not base_url.startswith(("http://", "https://")):
+        raise ProviderConfigError(
+            f"model_providers.{chosen}.base_url must start with http:// or https://, "
+            f"got {base_url!r}"
+        )
     config = replace(
         config,
         base_url=base_url,
