@@ -1,0 +1,316 @@
+#!/usr/bin/env python3
+"""Build the native `codex` executable with Nuitka (standalone) into vendor/<triple>/codex/.
+
+Why this shape:
+- Standalone, not onefile: onefile starts a second process (signal bugs) and unpacks into /tmp
+  on every start. Standalone is a folder with the executable `codex` (`codex.exe` on Windows).
+- Nuitka cannot cross-compile, so only the host triple is buildable here; any other triple named
+  in CODEX_TARGETS (or --target) is refused with the reason, and the CI workflows build each
+  triple on its own OS, architecture and libc.
+- The result is cached outside the clone, keyed by a hash of everything that goes into it
+  (sources, pyproject, requirements.lock, this script, the Nuitka and Python versions, the
+  triple), so `.ci/run` rebuilds only when something changed. ccache and Nuitka's own caches
+  live beside it and make a rebuild after a small change take minutes instead of ten.
+- The build runs in its own virtual environment (not the dev venv) holding only Nuitka and the
+  runtime dependencies, so optional packages that happen to be installed for development
+  (zstandard, pytest, ...) cannot leak into the binary.
+
+Usage: build_native.py [--target TRIPLE ...] [--force] [--setup-only] [--print-key]
+Environment: CODEX_TARGETS (comma/space separated triples), CODEX_BUILD_CACHE (cache root,
+default ~/.cache/codex-build), CODEX_BUILD_JOBS (parallel C compile jobs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import tomllib
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+NUITKA_VERSION = "4.3.3"
+BUILD_REQUIREMENTS = (f"nuitka=={NUITKA_VERSION}", "ordered-set==4.1.0")
+
+ALL_TRIPLES = (
+    "x86_64-unknown-linux-gnu",
+    "aarch64-unknown-linux-gnu",
+    "x86_64-unknown-linux-musl",
+    "aarch64-unknown-linux-musl",
+    "x86_64-apple-darwin",
+    "aarch64-apple-darwin",
+    "x86_64-pc-windows-msvc",
+    "aarch64-pc-windows-msvc",
+)
+
+# Modules the program never needs at run time. pygments is half of rich's weight and only
+# serves syntax highlighting; tests/test-runners are never imported by the product.
+NOFOLLOW = (
+    "pygments",
+    "typer.rich_utils",
+    "*.tests",
+    "*.testing",
+    "pytest",
+    "_pytest",
+    "setuptools",
+    "pip",
+    "IPython",
+    "zstandard",
+    "brotli",
+    "brotlicffi",
+    "h2",
+    "socksio",
+)
+
+
+class BuildError(Exception):
+    """A build precondition failed; the message says what to do."""
+
+
+def host_triple() -> str:
+    """The Rust-style target triple of this machine (what Nuitka can build here)."""
+    system = platform.system()
+    machine = platform.machine().lower()
+    arch = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "aarch64", "arm64": "aarch64"}.get(
+        machine
+    )
+    if arch is None:
+        raise BuildError(f"unsupported host architecture {machine!r}")
+    if system == "Linux":
+        libc, _ = platform.libc_ver()
+        return f"{arch}-unknown-linux-{'gnu' if libc == 'glibc' else 'musl'}"
+    if system == "Darwin":
+        return f"{arch}-apple-darwin"
+    if system == "Windows":
+        return f"{arch}-pc-windows-msvc"
+    raise BuildError(f"unsupported host system {system!r}")
+
+
+def refusal_reason(triple: str, host: str) -> str | None:
+    """Why `triple` cannot be built on `host`, or None when it can."""
+    if triple not in ALL_TRIPLES:
+        return f"unknown target {triple!r}; known targets: {', '.join(ALL_TRIPLES)}"
+    if triple == host:
+        return None
+    return (
+        f"cannot build {triple} on a {host} host: Nuitka compiles with the host's C compiler "
+        f"and links the host's Python and libc, so it cannot cross-compile; build it on a "
+        f"{triple} machine (the CI workflow .github/workflows/native.yml does)"
+    )
+
+
+def requested_targets(cli_targets: list[str], host: str) -> list[str]:
+    """Targets from --target, else CODEX_TARGETS, else the host triple."""
+    if cli_targets:
+        return cli_targets
+    env = os.environ.get("CODEX_TARGETS", "").replace(",", " ").split()
+    return env or [host]
+
+
+def cache_root() -> Path:
+    default = Path.home() / ".cache" / "codex-build"
+    return Path(os.environ.get("CODEX_BUILD_CACHE") or default).expanduser().resolve()
+
+
+def exe_name(triple: str) -> str:
+    return "codex.exe" if "windows" in triple else "codex"
+
+
+def runtime_requirements() -> list[str]:
+    """The project's runtime dependencies (pyproject `dependencies`), nothing from `dev`."""
+    data = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    deps: list[str] = data["project"]["dependencies"]
+    return deps
+
+
+def build_venv() -> Path:
+    """Create (once) and return the build venv: Nuitka + runtime dependencies only."""
+    lock = REPO / "requirements.lock"
+    key = hashlib.sha256()
+    key.update(sys.version.encode())
+    key.update("\n".join(BUILD_REQUIREMENTS + tuple(runtime_requirements())).encode())
+    if lock.exists():
+        key.update(lock.read_bytes())
+    venv = cache_root() / f"venv-{key.hexdigest()[:16]}"
+    python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+    if (venv / ".complete").exists():
+        return python
+    print(f"build: creating build venv {venv}", flush=True)
+    shutil.rmtree(venv, ignore_errors=True)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    pip = [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+    constraints = ["-c", str(lock)] if lock.exists() else []
+    subprocess.run([*pip, *BUILD_REQUIREMENTS, *runtime_requirements(), *constraints], check=True)
+    (venv / ".complete").write_text("ok\n")
+    return python
+
+
+def input_files() -> list[Path]:
+    """Every file whose bytes decide the binary's content."""
+    files = sorted(p for p in (REPO / "src").rglob("*") if p.is_file() and "__pycache__" not in
+                   p.parts and p.suffix not in (".pyc", ".pyo"))
+    for extra in ("pyproject.toml", "requirements.lock"):
+        if (REPO / extra).exists():
+            files.append(REPO / extra)
+    files.append(Path(__file__).resolve())
+    return files
+
+
+def build_key(triple: str) -> str:
+    """Hash of the build's inputs; equal keys mean an equal binary."""
+    digest = hashlib.sha256()
+    for item in (triple, sys.version, NUITKA_VERSION, *BUILD_REQUIREMENTS,
+                 *runtime_requirements()):
+        digest.update(item.encode() + b"\0")
+    for path in input_files():
+        digest.update(str(path.relative_to(REPO)).encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()[:24]
+
+
+def nuitka_command(python: Path, entry: Path, out_dir: Path, triple: str) -> list[str]:
+    jobs = os.environ.get("CODEX_BUILD_JOBS") or str(os.cpu_count() or 1)
+    cmd = [
+        str(python), "-m", "nuitka",
+        "--standalone",
+        "--assume-yes-for-downloads",
+        f"--output-dir={out_dir}",
+        f"--output-filename={exe_name(triple)}",
+        f"--jobs={jobs}",
+        "--lto=no",
+        "--python-flag=no_site",
+        "--include-package=codex",
+        "--include-package-data=certifi",
+        "--remove-output",
+        "--quiet",
+        "--no-progressbar",
+    ]
+    cmd += [f"--nofollow-import-to={name}" for name in NOFOLLOW]
+    cmd.append(str(entry))
+    return cmd
+
+
+def run_nuitka(triple: str, key: str) -> Path:
+    """Compile into the cache and return the finished `codex` folder."""
+    root = cache_root()
+    final = root / "out" / f"{triple}-{key}"
+    if (final / "codex" / exe_name(triple)).exists() and (final / "manifest.json").exists():
+        print(f"build: cache hit {final}", flush=True)
+        return final / "codex"
+    python = build_venv()
+    work = Path(tempfile.mkdtemp(prefix=f"build-{triple}-", dir=root))
+    try:
+        entry = work / "codex_entry.py"
+        entry.write_text(
+            '"""Native entry point: the same `main` as `python -m codex`."""\n'
+            "import sys\n\nfrom codex.__main__ import main\n\nsys.exit(main())\n",
+            encoding="utf-8",
+        )
+        env = dict(os.environ)
+        env["PYTHONPATH"] = str(REPO / "src")
+        env["NUITKA_CACHE_DIR"] = str(root / "nuitka-cache")
+        env["CCACHE_DIR"] = str(root / "ccache")
+        env.pop("PYTHONHOME", None)
+        cmd = nuitka_command(python, entry, work / "out", triple)
+        print("build: " + " ".join(cmd), flush=True)
+        started = time.monotonic()
+        subprocess.run(cmd, check=True, env=env, cwd=work)
+        seconds = time.monotonic() - started
+        dist = work / "out" / "codex_entry.dist"
+        if not (dist / exe_name(triple)).exists():
+            raise BuildError(f"Nuitka finished but {dist / exe_name(triple)} is missing")
+        staged = work / "final"
+        staged.mkdir()
+        dist.rename(staged / "codex")
+        manifest = {
+            "triple": triple,
+            "key": key,
+            "nuitka": NUITKA_VERSION,
+            "python": platform.python_version(),
+            "build_seconds": round(seconds, 1),
+            "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
+        (staged / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        final.parent.mkdir(parents=True, exist_ok=True)
+        if final.exists():
+            shutil.rmtree(final)
+        staged.rename(final)
+        print(f"build: compiled {triple} in {seconds:.0f}s -> {final}", flush=True)
+        return final / "codex"
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def install_into_vendor(built: Path, triple: str) -> Path:
+    """Replace vendor/<triple>/codex with the cached build (copy, then rename into place)."""
+    target_dir = REPO / "vendor" / triple
+    target_dir.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".codex-", dir=target_dir))
+    shutil.copytree(built, tmp / "codex", symlinks=False)
+    manifest = built.parent / "manifest.json"
+    shutil.copy2(manifest, tmp / "codex" / "build-manifest.json")
+    dest = target_dir / "codex"
+    old = target_dir / ".codex-old"
+    shutil.rmtree(old, ignore_errors=True)
+    if dest.exists():
+        dest.rename(old)
+    (tmp / "codex").rename(dest)
+    shutil.rmtree(old, ignore_errors=True)
+    shutil.rmtree(tmp, ignore_errors=True)
+    return dest / exe_name(triple)
+
+
+def smoke(binary: Path) -> None:
+    """The fresh binary must answer --version with the package version."""
+    proc = subprocess.run([str(binary), "--version"], capture_output=True, text=True, timeout=60)
+    if proc.returncode != 0 or not proc.stdout.startswith("codex "):
+        raise BuildError(f"{binary} --version failed ({proc.returncode}): {proc.stderr.strip()}")
+    print(f"build: {binary} -> {proc.stdout.strip()}", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--target", action="append", default=[], help="triple to build")
+    parser.add_argument("--force", action="store_true", help="ignore the cached build")
+    parser.add_argument("--setup-only", action="store_true",
+                        help="only create the build venv (used by dev/setup)")
+    parser.add_argument("--print-key", action="store_true", help="print the cache key and exit")
+    args = parser.parse_args(argv)
+    try:
+        host = host_triple()
+        if args.setup_only:
+            print(f"build: build venv ready: {build_venv()}")
+            return 0
+        targets = requested_targets(args.target, host)
+        refused = [(t, r) for t in targets if (r := refusal_reason(t, host))]
+        for triple, reason in refused:
+            print(f"build: refusing {triple}: {reason}", file=sys.stderr)
+        if refused:
+            return 2
+        for triple in targets:
+            key = build_key(triple)
+            if args.print_key:
+                print(key)
+                continue
+            if args.force:
+                shutil.rmtree(cache_root() / "out" / f"{triple}-{key}", ignore_errors=True)
+            smoke(install_into_vendor(run_nuitka(triple, key), triple))
+        return 0
+    except BuildError as err:
+        print(f"build: error: {err}", file=sys.stderr)
+        return 1
+    except subprocess.CalledProcessError as err:
+        print(f"build: error: command failed with exit {err.returncode}: {err.cmd}",
+              file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

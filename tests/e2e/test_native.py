@@ -1,0 +1,75 @@
+"""The Nuitka build itself: it starts, every registered command is compiled in (they are
+imported dynamically, so a missing --include-package would only show at run time), heavy
+modules we excluded stay out, and the sandbox helper works when the binary re-executes
+itself."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import META_VERSION, REPO
+
+pytestmark = pytest.mark.timeout(300)
+
+
+def run(binary: Path, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(binary), *args], capture_output=True, text=True, timeout=120,
+                          cwd=cwd)
+
+
+def registered_commands() -> list[str]:
+    """Command names from the source's COMMAND_MODULES, as `codex --help` should list them."""
+    text = (REPO / "src/codex/cli/app.py").read_text()
+    match = re.search(r"COMMAND_MODULES[^=]*=\s*\(([^)]*)\)", text, re.S)
+    assert match, "COMMAND_MODULES not found in src/codex/cli/app.py"
+    return re.findall(r"['\"]([\w.]+)['\"]", match.group(1))
+
+
+def test_version_and_help(native_binary: Path) -> None:
+    proc = run(native_binary, "--version")
+    assert (proc.returncode, proc.stdout) == (0, f"codex {META_VERSION}\n"), proc.stderr
+    helped = run(native_binary, "--help")
+    assert helped.returncode == 0 and "Usage" in helped.stdout, helped.stderr
+
+
+def test_bad_flag_is_a_usage_error(native_binary: Path) -> None:
+    proc = run(native_binary, "--no-such-flag")
+    assert proc.returncode == 2 and "No such option" in proc.stderr
+
+
+def test_every_command_module_is_compiled_in(native_binary: Path) -> None:
+    helped = run(native_binary, "--help")
+    assert helped.returncode == 0, helped.stderr
+    modules = registered_commands()
+    # Each registered module adds at least one command; ask each listed command for --help.
+    listed = re.findall(r"^\s{2}([a-z][\w-]*)\s", helped.stdout, re.M)
+    assert len(listed) >= len(modules) or not modules, (modules, helped.stdout)
+    for command in listed:
+        sub = run(native_binary, command, "--help")
+        assert sub.returncode == 0, f"`codex {command} --help` failed:\n{sub.stderr}"
+
+
+def test_excluded_modules_stay_out(native_binary: Path) -> None:
+    dist = native_binary.parent
+    names = {p.name for p in dist.rglob("*")}
+    assert not any(n.startswith("pygments") for n in names), "pygments was bundled"
+    assert not any(n.startswith("zstandard") or n.startswith("_zstd") for n in names)
+    manifest = json.loads((dist / "build-manifest.json").read_text())
+    assert manifest["triple"] in str(dist)
+
+
+@pytest.mark.skipif(not (REPO / "src/codex/cli/sandbox_cmd.py").exists(),
+                    reason="the sandbox command is not in the source tree yet")
+def test_sandbox_helper_reexecutes_the_native_binary(native_binary: Path, tmp_path: Path) -> None:
+    control = run(native_binary, "sandbox", "--profile", "trusted", "--", "true", cwd=tmp_path)
+    assert control.returncode == 0, control.stderr
+    proc = run(native_binary, "sandbox", "--profile", "offline", "--", "true", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    blocked = run(native_binary, "sandbox", "--profile", "offline", "--", "sh", "-c",
+                  f"echo x > {tmp_path / 'written'}", cwd=tmp_path)
+    assert blocked.returncode != 0
+    assert not (tmp_path / "written").exists()
