@@ -179,3 +179,16 @@ def test_read_entries_filters_by_session_and_time(make_log: LogFactory, codex_ho
     since = datetime(2026, 8, 1, 2, 30, tzinfo=UTC)
     assert [e.seq for e in read_entries(directory, since=since)] == [4, 5]
     assert list(read_entries(codex_home / "missing")) == []
+
+
+def test_symlinked_day_file_is_refused(make_log: LogFactory, codex_home: Path,
+                                       tmp_path: Path) -> None:
+    log = make_log(day_clock("2026-09-09"))
+    fill(log, 1)
+    directory = codex_home / "audit"
+    elsewhere = tmp_path / "elsewhere.txt"
+    elsewhere.write_bytes(b"")
+    (directory / "audit-2026-09-10.jsonl").symlink_to(elsewhere)
+    with pytest.raises(AuditError, match="cannot write the audit log"):
+        fill(make_log(day_clock("2026-09-10")), 1)
+    assert elsewhere.read_bytes() == b""

@@ -38,6 +38,8 @@ LOCK_NAME = "audit.lock"
 DAY_FILE = re.compile(r"^audit-(\d{4}-\d{2}-\d{2})\.jsonl$")
 _HEAD_WIDTH = 160  # the head record is rewritten in place, padded to a fixed width
 _TAIL_CHUNK = 16 * 1024
+# A symlink planted in place of a log file must not redirect our writes somewhere else.
+_OPEN_FLAGS = os.O_CREAT | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0)
 
 
 class AuditError(Exception):
@@ -178,8 +180,7 @@ class AuditLog:
         }
         try:
             self._prepare_directory()
-            lock_fd = os.open(self.directory / LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC,
-                              0o600)
+            lock_fd = os.open(self.directory / LOCK_NAME, _OPEN_FLAGS | os.O_RDWR, 0o600)
         except OSError as exc:
             raise AuditError(
                 f"cannot open the audit log in {self.directory}: {exc.strerror or exc}"
@@ -223,7 +224,7 @@ class AuditLog:
         entry = AuditEntry(**body, hash=body_hash)  # type: ignore[arg-type]
         path = self.directory / f"audit-{day}.jsonl"
         created = not path.exists()
-        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        fd = os.open(path, _OPEN_FLAGS | os.O_RDWR | os.O_APPEND, 0o600)
         try:
             if os.fstat(fd).st_mode & 0o077:
                 os.fchmod(fd, 0o600)
