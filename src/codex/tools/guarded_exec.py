@@ -4,7 +4,8 @@ with every decision written to the audit log (record) before it takes effect.
 Public interface (used by `codex sandbox` and the agent's shell tool):
 
     guard = Guard.create(codex_home=..., approval_policy=..., approver=..., audit=...,
-                         session_id=..., actor=..., extra_rule_files=())
+                         session_id=..., actor=..., extra_rule_files=(), allow_degraded=False,
+                         env={...}, env_passthrough=(...))
         One per session: the loaded rules (RuleLoadError propagates: "file:line: problem"),
         the approval memory (approved_for_session), the audit log (None = not recorded).
     outcome = run_guarded(guard, ExecRequest(argv, cwd, policy, timeout_s=..., capture=...,
@@ -28,7 +29,7 @@ from __future__ import annotations
 
 import shlex
 import signal
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -147,11 +148,18 @@ class Guard:
         actor: str,
         extra_rule_files: Sequence[Path] = (),
         allow_degraded: bool = False,
+        env: Mapping[str, str] | None = None,
+        env_passthrough: Sequence[str] = (),
     ) -> Guard:
-        """Load the rules (RuleLoadError on a bad file) and start the approval session."""
+        """Load the rules (RuleLoadError on a bad file) and start the approval session.
+
+        `env`: variables the user named explicitly for every command (passed even when they
+        look like credentials); `env_passthrough`: names from config passed when set.
+        """
         rules = load_rules(codex_home, extra_rule_files)
         approvals = ApprovalSession(approval_policy, approver, codex_home=codex_home)
-        return cls(rules, approvals, audit, session_id, actor, allow_degraded)
+        return cls(rules, approvals, audit, session_id, actor, allow_degraded,
+                   dict(env or {}), tuple(env_passthrough))
 
 
 class _Trail:
