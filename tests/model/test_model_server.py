@@ -21,6 +21,7 @@ from codex.model import (
     ReasoningOptions,
     item_from_dict,
     item_to_dict,
+    tool_from_dict,
 )
 from codex.model.chat import request_body as chat_body
 from codex.model.responses import request_body as responses_body
@@ -126,3 +127,15 @@ def test_builders_reject_events_the_sdk_would_not_parse() -> None:
         validate_response_event({"type": "response.made_up"})
     with pytest.raises(ValidationError):
         chat_chunk([{"delta": {"tool_calls": [{"id": "no-index"}]}}])
+
+
+def test_tool_specs_from_the_tools_package_convert_and_validate() -> None:
+    from codex.tools.specs import default_tool_specs
+
+    tools = [tool_from_dict(spec) for spec in default_tool_specs()]
+    assert {tool.name for tool in tools} >= {"shell", "apply_patch", "update_plan"}
+    prompt = Prompt(model="m", tools=tools)
+    assert request_violations(responses_body(prompt)) == []
+    assert request_violations(chat_body(prompt)) == []
+    with pytest.raises(ValueError, match="unsupported tool spec type 'web_search'"):
+        tool_from_dict({"type": "web_search"})

@@ -11,6 +11,8 @@ Public interface (used by the agent's turn loop):
 
 Errors are `ModelError` subclasses with a one-line message that says what to do. The event
 ordering and retry contract are described in `codex.model.events` and `codex.model.client`.
+Tool specs written as Responses API JSON (as `codex.tools` does) convert with `tool_from_dict`;
+conversation items serialise with `item_to_dict` / `item_from_dict` (for rollouts).
 Importing this package imports httpx; keep it off fast paths such as `codex --version`.
 """
 
@@ -54,6 +56,7 @@ from codex.model.prompt import (
     ToolSpec,
     item_from_dict,
     item_to_dict,
+    tool_from_dict,
 )
 from codex.model.provider import (
     BUILTIN_PROVIDERS,
@@ -102,4 +105,5 @@ __all__ = [
     "item_from_dict",
     "item_to_dict",
     "resolve_provider",
+    "tool_from_dict",
 ]

@@ -96,6 +96,24 @@ class CustomTool:
 ToolSpec = FunctionTool | CustomTool
 
 
+def tool_from_dict(spec: Mapping[str, Any]) -> ToolSpec:
+    """A tool from its Responses API JSON (the shape `codex.tools` specs use).
+
+    Pass the Responses shape for both wire formats: the chat mapping happens in the client, and
+    a custom tool's calls come back as `ToolCall(kind="custom")` with the raw input either way.
+    """
+    kind = spec.get("type")
+    if kind == "function":
+        return FunctionTool(str(spec["name"]), str(spec.get("description", "")),
+                            dict(spec.get("parameters") or {"type": "object", "properties": {}}),
+                            bool(spec.get("strict", False)))
+    if kind == "custom":
+        fmt = spec.get("format")
+        return CustomTool(str(spec["name"]), str(spec.get("description", "")),
+                          dict(fmt) if isinstance(fmt, Mapping) else None)
+    raise ValueError(f"unsupported tool spec type {kind!r} (expected function or custom)")
+
+
 @dataclass(frozen=True, slots=True)
 class ReasoningOptions:
     """Reasoning effort and summary style for models that support them."""
