@@ -1,0 +1,85 @@
+"""The tool definitions have the exact shapes the Responses and Chat APIs expect."""
+
+from __future__ import annotations
+
+import json
+
+from codex.tools.registry import default_registry
+from codex.tools.specs import (
+    APPLY_PATCH_LARK_GRAMMAR,
+    apply_patch_freeform_tool,
+    default_tool_specs,
+    shell_tool,
+    to_chat_tools,
+    update_plan_tool,
+)
+
+
+def test_freeform_apply_patch_is_a_custom_tool_with_a_lark_grammar() -> None:
+    spec = apply_patch_freeform_tool()
+    assert set(spec) == {"type", "name", "description", "format"}
+    assert spec["type"] == "custom" and spec["name"] == "apply_patch"
+    assert spec["format"] == {"type": "grammar", "syntax": "lark",
+                              "definition": APPLY_PATCH_LARK_GRAMMAR}
+    grammar = spec["format"]["definition"]
+    assert grammar.startswith("start: begin_patch hunk+ end_patch\n")
+    for rule in ('begin_patch: "*** Begin Patch" LF', 'end_patch: "*** End Patch" LF?',
+                 'add_hunk: "*** Add File: " filename LF add_line+',
+                 'delete_hunk: "*** Delete File: " filename LF',
+                 'update_hunk: "*** Update File: " filename LF change_move? change?',
+                 'change_move: "*** Move to: " filename LF',
+                 'change_context: ("@@" | "@@ " /(.+)/) LF',
+                 'change_line: ("+" | "-" | " ") /(.*)/ LF',
+                 'eof_line: "*** End of File" LF', "%import common.LF"):
+        assert rule in grammar.splitlines()
+
+
+def test_function_tools_have_strict_false_object_schemas() -> None:
+    for spec in (shell_tool(), update_plan_tool(), default_tool_specs("function")[1]):
+        assert spec["type"] == "function"
+        assert spec["strict"] is False
+        params = spec["parameters"]
+        assert params["type"] == "object" and params["additionalProperties"] is False
+        assert set(params["required"]) <= set(params["properties"])
+        json.dumps(spec)  # serialisable as sent
+
+
+def test_shell_schema() -> None:
+    props = shell_tool()["parameters"]["properties"]
+    assert props["command"] == {"type": "array", "items": {"type": "string"},
+                                "description": "The command to execute"}
+    assert props["timeout_ms"]["type"] == "number"
+    assert props["workdir"]["type"] == "string"
+    assert props["sandbox_permissions"]["enum"] == ["use_default", "require_escalated"]
+    assert props["justification"]["type"] == "string"
+    assert shell_tool()["parameters"]["required"] == ["command"]
+
+
+def test_update_plan_schema() -> None:
+    params = update_plan_tool()["parameters"]
+    item = params["properties"]["plan"]["items"]
+    assert item["required"] == ["step", "status"]
+    assert set(item["properties"]) == {"step", "status"}
+    assert params["required"] == ["plan"]
+
+
+def test_apply_patch_function_form_takes_input() -> None:
+    spec = default_tool_specs("function")[1]
+    assert spec["name"] == "apply_patch"
+    assert spec["parameters"]["required"] == ["input"]
+    assert "*** Begin Patch" in spec["description"]
+
+
+def test_chat_conversion_nests_functions_and_turns_custom_into_function() -> None:
+    chat = to_chat_tools(default_tool_specs("freeform"))
+    assert [t["function"]["name"] for t in chat] == ["shell", "apply_patch", "update_plan"]
+    for tool in chat:
+        assert set(tool) == {"type", "function"} and tool["type"] == "function"
+        assert set(tool["function"]) == {"name", "description", "parameters"}
+    assert chat[1]["function"]["parameters"]["required"] == ["input"]
+
+
+def test_registry_specs_follow_the_chosen_patch_form() -> None:
+    assert [s["type"] for s in default_registry("freeform").specs()] == [
+        "function", "custom", "function"]
+    assert [s["type"] for s in default_registry("function").specs()] == ["function"] * 3
