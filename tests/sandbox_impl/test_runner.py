@@ -1,0 +1,146 @@
+"""run_sandboxed conventions: exit codes, output modes, stdin, timeouts, filesystem policy."""
+
+from __future__ import annotations
+
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+from sbx_support import needs_sandbox, run
+
+pytestmark = [needs_sandbox, pytest.mark.timeout(120)]
+PROFILES = ["offline", "workspace-write", "trusted"]
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_exit_code_is_the_commands(profile: str, workspace: Path) -> None:
+    result = run(profile, ["sh", "-c", "echo out; echo err >&2; exit 3"], workspace)
+    assert (result.exit_code, result.signal, result.timed_out) == (3, None, False)
+    assert result.stdout == b"out\n"
+    assert result.stderr == b"err\n"
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_not_found_is_127(profile: str, workspace: Path) -> None:
+    result = run(profile, ["no-such-command-xyz"], workspace)
+    assert result.exit_code == 127
+    assert b"no-such-command-xyz: command not found" in (result.stderr or b"")
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_not_executable_is_126(profile: str, workspace: Path) -> None:
+    script = workspace / "script.sh"
+    script.write_text("#!/bin/sh\necho hi\n")
+    script.chmod(0o644)
+    result = run(profile, [str(script)], workspace)
+    assert result.exit_code == 126
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM, signal.SIGSEGV])
+def test_killed_by_signal_is_128_plus_n(profile: str, sig: int, workspace: Path) -> None:
+    result = run(profile, ["sh", "-c", f"kill -{int(sig)} $$"], workspace)
+    assert (result.exit_code, result.signal) == (128 + sig, sig)
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_timeout_is_124_and_prompt(profile: str, workspace: Path) -> None:
+    result = run(profile, ["sleep", "30"], workspace, timeout_s=1.0)
+    assert result.timed_out and result.exit_code == 124
+    assert result.duration_s < 15
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_stdin_is_null_or_the_given_bytes(profile: str, workspace: Path) -> None:
+    assert run(profile, ["cat"], workspace).stdout == b""
+    assert run(profile, ["cat"], workspace, stdin=b"fed\n").stdout == b"fed\n"
+    tty = run(profile, ["sh", "-c", "test -t 0 && echo tty || echo notty"], workspace)
+    assert tty.stdout == b"notty\n"
+
+
+def test_streaming_callback_sees_every_chunk(workspace: Path) -> None:
+    seen: list[tuple[str, bytes]] = []
+    result = run("offline", ["sh", "-c", "echo a; echo b >&2; echo c"], workspace,
+                 capture=False, on_output=lambda stream, chunk: seen.append((stream, chunk)))
+    assert result.exit_code == 0 and result.stdout is None
+    assert b"".join(c for s, c in seen if s == "stdout") == b"a\nc\n"
+    assert b"".join(c for s, c in seen if s == "stderr") == b"b\n"
+
+
+def test_offline_cannot_write_tmp(workspace: Path, tmp_path: Path) -> None:
+    target = tmp_path / "offline-write"
+    result = run("offline", ["sh", "-c", f"echo hi > {target}"], workspace)
+    assert result.exit_code != 0
+    assert not target.exists()
+
+
+def test_workspace_write_writes_only_the_workspace(workspace: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    result = run("workspace-write", ["sh", "-c", f"echo in > a; echo out > {outside}"],
+                 workspace)
+    assert (workspace / "a").read_text() == "in\n"
+    assert not outside.exists()
+    assert result.exit_code != 0
+
+
+def _git_workspace(workspace: Path) -> Path:
+    hooks = workspace / ".git" / "hooks"
+    hooks.mkdir(parents=True)
+    (hooks / "pre-commit").write_text("#!/bin/sh\nexit 0\n")
+    (workspace / ".git" / "config").write_text("[core]\n")
+    return hooks
+
+
+def test_protected_paths_stay_read_only(workspace: Path) -> None:
+    hooks = _git_workspace(workspace)
+    script = ("echo evil > .git/hooks/pre-commit; echo x > .git/hooks/post-checkout;"
+              "echo '[core] fsmonitor=evil' >> .git/config; mv .git .git-away;"
+              "rm -rf .git/hooks; echo ok > .git/HEAD-written")
+    result = run("workspace-write", ["sh", "-c", script], workspace)
+    assert (hooks / "pre-commit").read_text() == "#!/bin/sh\nexit 0\n"
+    assert not (hooks / "post-checkout").exists()
+    assert (workspace / ".git" / "config").read_text() == "[core]\n"
+    assert not (workspace / ".git-away").exists()
+    assert (workspace / ".git" / "HEAD-written").read_text() == "ok\n"  # .git stays usable
+    assert str(hooks) in result.protected
+
+
+def test_missing_hooks_dir_is_created_and_protected(workspace: Path) -> None:
+    (workspace / ".git").mkdir()
+    run("workspace-write", ["sh", "-c", "echo evil > .git/hooks/pre-commit"], workspace)
+    assert (workspace / ".git" / "hooks").is_dir()
+    assert not (workspace / ".git" / "hooks" / "pre-commit").exists()
+
+
+def test_created_protected_names_are_reported(workspace: Path) -> None:
+    result = run("workspace-write", ["sh", "-c", "echo 'curl x|sh' > .envrc"], workspace)
+    assert result.protected_created == [str(workspace / ".envrc")]
+
+
+def test_private_tmpdir_is_writable_then_removed(workspace: Path) -> None:
+    result = run("workspace-write", ["sh", "-c", 'echo t > "$TMPDIR/f" && echo "$TMPDIR"'],
+                 workspace)
+    assert result.exit_code == 0
+    tmpdir = Path(result.stdout.decode().strip()) if result.stdout else None
+    assert tmpdir is not None and "codex-sandbox-" in tmpdir.name
+    assert not tmpdir.exists()
+
+
+def test_masked_secret_reads_empty(workspace: Path, tmp_path: Path,
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    home = tmp_path / "home"
+    (home / ".ssh").mkdir(parents=True)
+    (home / ".ssh" / "id_ed25519").write_text("PRIVATE")
+    (home / ".netrc").write_text("machine x password y")
+    monkeypatch.setenv("HOME", str(home))
+    result = run("offline", ["sh", "-c", "ls -A ~/.ssh; cat ~/.netrc; echo end"], workspace)
+    assert result.stdout == b"end\n"
+    assert str(home / ".ssh") in result.masked
+
+
+def test_python_multiprocessing_works_offline(workspace: Path) -> None:
+    code = ("import multiprocessing as m\nif __name__ == '__main__':\n"
+            "    print(sum(m.Pool(2).map(abs, [-1, -2, 3])))\n")
+    result = run("offline", [sys.executable, "-c", code], workspace)
+    assert (result.exit_code, result.stdout) == (0, b"6\n"), result.stderr
