@@ -149,7 +149,7 @@ def _permission_warnings(directory: Path, files: list[Path]) -> list[Finding]:
             continue
         if mode & 0o077:
             found.append(Finding("warning", "permissions",
-                                 f"{path} is readable by others (mode {mode:o}); "
+                                 f"{path} is open to group or others (mode {mode:o}); "
                                  f"run chmod {'700' if path == directory else '600'} {path}",
                                  file=None if path == directory else path.name))
     return found
