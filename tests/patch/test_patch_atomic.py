@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -50,21 +51,24 @@ def test_failing_add_and_delete_mix_changes_nothing(ws: Path, policy: PathPolicy
     assert not (ws / "brand").exists()
 
 
-def _failing_replace_on(call_number: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make the N-th os.replace of the commit fail like a full disk would."""
-    real_replace = os.replace
+def _failing_fs_call_on(call_number: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the N-th rename or hard link of the commit (backups and installs) fail like a
+    full disk would."""
     calls = {"n": 0}
 
-    def flaky(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
-        calls["n"] += 1
-        if calls["n"] == call_number:
-            raise OSError(28, "No space left on device")
-        real_replace(src, dst)
+    def failing(real: Callable[..., None]) -> Callable[..., None]:
+        def call(*args: object, **kwargs: object) -> None:
+            calls["n"] += 1
+            if calls["n"] == call_number:
+                raise OSError(28, "No space left on device")
+            real(*args, **kwargs)
+        return call
 
-    monkeypatch.setattr(os, "replace", flaky)
+    monkeypatch.setattr(os, "replace", failing(os.replace))
+    monkeypatch.setattr(os, "link", failing(os.link))
 
 
-@pytest.mark.parametrize("failing_call", [1, 2, 3, 4])
+@pytest.mark.parametrize("failing_call", range(1, 9))
 def test_failure_midway_through_commit_is_rolled_back(
         ws: Path, policy: PathPolicy, monkeypatch: pytest.MonkeyPatch, failing_call: int) -> None:
     _three_files(ws)
@@ -77,7 +81,7 @@ def test_failure_midway_through_commit_is_rolled_back(
         "*** Update File: three.txt", "@@", "-3a", "+THREE",
         "*** Delete File: gone.txt",
     )
-    _failing_replace_on(failing_call, monkeypatch)
+    _failing_fs_call_on(failing_call, monkeypatch)
     with pytest.raises(CommitFailed) as info:
         apply_patch(good, policy)
     monkeypatch.undo()
@@ -138,3 +142,57 @@ def test_new_file_mode_follows_umask(ws: Path, policy: PathPolicy) -> None:
     finally:
         os.umask(old)
     assert (ws / "u.txt").stat().st_mode & 0o777 == 0o640
+
+
+def test_symlinks_are_not_deleted_or_moved(ws: Path, policy: PathPolicy) -> None:
+    (ws / "real.txt").write_text("a\n")
+    (ws / "link.txt").symlink_to("real.txt")
+    before = snapshot(ws)
+    for body in (("*** Delete File: link.txt",),
+                 ("*** Update File: link.txt", "*** Move to: moved.txt")):
+        with pytest.raises(PatchFailed, match="is a symbolic link"):
+            apply_patch(envelope(*body), policy)
+    assert snapshot(ws) == before
+
+
+def test_file_changed_after_planning_is_not_overwritten(
+        ws: Path, policy: PathPolicy, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another writer between planning and commit: the commit refuses and rolls back."""
+    import codex.patch.commit as commit_module
+
+    (ws / "a.txt").write_text("a\n")
+    (ws / "b.txt").write_text("b\n")
+    real_stage = commit_module._stage
+
+    def stage_then_someone_writes(state: object, journal: object) -> Path:
+        temp = real_stage(state, journal)  # type: ignore[arg-type]
+        (ws / "b.txt").write_text("edited by someone else\n")
+        return temp
+
+    monkeypatch.setattr(commit_module, "_stage", stage_then_someone_writes)
+    with pytest.raises(CommitFailed, match="changed while the patch was being applied"):
+        apply_patch(envelope("*** Update File: a.txt", "@@", "-a", "+A",
+                             "*** Update File: b.txt", "@@", "-b", "+B"), policy)
+    assert (ws / "a.txt").read_text() == "a\n"
+    assert (ws / "b.txt").read_text() == "edited by someone else\n"
+    assert sorted(p.name for p in ws.iterdir()) == ["a.txt", "b.txt"]
+
+
+def test_filesystem_without_hard_links_still_commits_and_rolls_back(
+        ws: Path, policy: PathPolicy, monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_links(*args: object, **kwargs: object) -> None:
+        raise OSError(1, "Operation not permitted")
+
+    _three_files(ws)
+    monkeypatch.setattr(os, "link", no_links)
+    apply_patch(envelope("*** Update File: one.txt", "@@", "-1a", "+ONE",
+                         "*** Add File: n.txt", "+n"), policy)
+    assert (ws / "one.txt").read_text() == "ONE\n1b\n"
+    assert (ws / "n.txt").read_text() == "n\n"
+    before = snapshot(ws)
+    _failing_fs_call_on(2, monkeypatch)  # os.link stays unavailable; the 2nd rename fails
+    monkeypatch.setattr(os, "link", no_links)
+    with pytest.raises(CommitFailed):
+        apply_patch(envelope("*** Update File: one.txt", "@@", "-ONE", "+1",
+                             "*** Update File: three.txt", "@@", "-3a", "+3"), policy)
+    assert snapshot(ws) == before

@@ -16,6 +16,7 @@ completely or leaves the tree as it was:
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import secrets
 import shutil
@@ -24,9 +25,12 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-from codex.patch.engine import FinalState, PatchPlan
+from codex.patch.engine import FinalState, PatchPlan, file_signature
 
 _NEW_FILE_MODE = 0o666
+# What link() says on filesystems (or mounts) that cannot hard-link; anything else is real.
+_NO_HARDLINKS = frozenset({errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EMLINK,
+                           errno.EXDEV, errno.ENOSYS})
 
 
 class CommitFailed(OSError):
@@ -60,10 +64,17 @@ def commit_plan(plan: PatchPlan) -> None:
         for state in writes:
             if state.original is not None:
                 journal.backups[state.path] = _backup(state.path, journal)
+                _check_unchanged(state)
         for state, temp in staged:
-            os.replace(temp, state.path)
+            if state.original is None:
+                linked = _install_new(temp, state.path)
+                journal.replaced.append(state.path)
+                if linked:
+                    os.unlink(temp)
+            else:
+                os.replace(temp, state.path)
+                journal.replaced.append(state.path)
             journal.temps.remove(temp)
-            journal.replaced.append(state.path)
         for state in writes:
             if state.content is None:
                 os.unlink(state.path)
@@ -78,7 +89,7 @@ def commit_plan(plan: PatchPlan) -> None:
     for backup in journal.backups.values():
         with contextlib.suppress(OSError):
             os.unlink(backup)
-    for directory in {s.path.parent for s in writes}:
+    for directory in {s.path.parent for s in writes} | {d.parent for d in journal.created_dirs}:
         _fsync_dir(directory)
 
 
@@ -99,6 +110,34 @@ def _stage(state: FinalState, journal: _Journal) -> Path:
     finally:
         os.close(fd)
     return temp
+
+
+def _install_new(temp: Path, target: Path) -> bool:
+    """Put a new file in place without ever replacing one that appeared meanwhile: link()
+    refuses an existing name; filesystems without hard links get a check and a rename.
+    True when `temp` still exists (linked) and must be removed."""
+    try:
+        os.link(temp, target)
+        return True
+    except FileExistsError:
+        raise FileExistsError(f"{target} was created while the patch was being applied") \
+            from None
+    except OSError as exc:
+        if exc.errno not in _NO_HARDLINKS:
+            raise
+        if os.path.lexists(target):
+            raise FileExistsError(
+                f"{target} was created while the patch was being applied") from None
+        os.rename(temp, target)
+        return False
+
+
+def _check_unchanged(state: FinalState) -> None:
+    """Refuse to commit over a file someone changed after the patch was planned (checked
+    once its backup exists, so the backup holds exactly the bytes that were planned on)."""
+    current = file_signature(os.stat(state.path))
+    if current != state.original_signature:
+        raise FileExistsError(f"{state.path} changed while the patch was being applied")
 
 
 def _create_temp(target: Path) -> tuple[int, Path]:
@@ -122,7 +161,9 @@ def _backup(path: Path, journal: _Journal) -> Path:
             return candidate
         except FileExistsError:
             continue
-        except OSError:
+        except OSError as exc:
+            if exc.errno not in _NO_HARDLINKS:
+                raise
             shutil.copy2(path, candidate)
             return candidate
     raise FileExistsError(f"could not pick a backup name next to {path}")

@@ -62,6 +62,7 @@ class FinalState:
     mode: int | None
     original: bytes | None
     original_mode: int | None
+    original_signature: tuple[int, int, int, int] | None = None  # dev, inode, size, mtime
 
 
 @dataclass
@@ -83,6 +84,7 @@ class PatchPlan:
 class _Entry:
     content: bytes | None
     mode: int | None
+    signature: tuple[int, int, int, int] | None = None
 
 
 class _View:
@@ -120,7 +122,12 @@ def _read(path: Path) -> _Entry:
     if not stat.S_ISREG(st.st_mode):
         raise _OpError(f"{path} is not a regular file")
     with open(path, "rb") as handle:
-        return _Entry(handle.read(), stat.S_IMODE(st.st_mode))
+        return _Entry(handle.read(), stat.S_IMODE(st.st_mode), file_signature(st))
+
+
+def file_signature(st: os.stat_result) -> tuple[int, int, int, int]:
+    """What identifies a file's state cheaply: a change means someone else wrote it."""
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
 
 def plan_patch(patch: Patch, policy: PathPolicy) -> PatchPlan:
@@ -143,6 +150,13 @@ def plan_patch(patch: Patch, policy: PathPolicy) -> PatchPlan:
     plan = PatchPlan()
     problems: list[str] = []
     for op in patch.ops:
+        if _removes_source(op) and os.path.islink(policy.resolve(op.path)):
+            problems.append(
+                f"{op.path} (patch line {op.line}) is a symbolic link to "
+                f"{resolved[op.path]}; apply_patch does not delete or move links (edit the "
+                "file it points to, or remove the link with a shell command)"
+            )
+            continue
         try:
             plan.changes.append(_apply_op(op, resolved, view))
         except _OpError as exc:
@@ -159,8 +173,13 @@ def plan_patch(patch: Patch, policy: PathPolicy) -> PatchPlan:
             mode=entry.mode,
             original=original.content,
             original_mode=original.mode,
+            original_signature=original.signature,
         )
     return plan
+
+
+def _removes_source(op: AddFile | DeleteFile | UpdateFile) -> bool:
+    return isinstance(op, DeleteFile) or (isinstance(op, UpdateFile) and op.move_to is not None)
 
 
 def _paths_of(op: AddFile | DeleteFile | UpdateFile) -> list[str]:
