@@ -324,3 +324,20 @@ def test_sandbox_failure_classification() -> None:
     assert sandbox_failure(result(1), b"x: Read-only file system") is not None
     assert sandbox_failure(result(159, 31), b"") == "killed by seccomp (SIGSYS)"
     assert sandbox_failure(result(2), None) == "exit code 2"
+
+
+def test_streamed_output_is_forwarded_and_read_for_denials(codex_home: Path, workspace: Path,
+                                                           tmp_path: Path) -> None:
+    chunks: list[tuple[str, bytes]] = []
+    approver = ScriptedApprover(ReviewDecision.DENIED)
+    guard = _guard(codex_home, ApprovalPolicy.ON_FAILURE, approver)
+    request = ExecRequest(argv=["sh", "-c", f"echo start; touch {tmp_path / 'x'}"],
+                          cwd=workspace,
+                          policy=resolve_policy(SecurityProfile.WORKSPACE_WRITE, workspace),
+                          timeout_s=60, on_output=lambda s, c: chunks.append((s, c)))
+    outcome = run_guarded(guard, request)
+    assert outcome.result is not None and outcome.result.stdout is None  # streamed, not kept
+    streamed = b"".join(c for _, c in chunks)
+    assert b"start" in streamed and b"Permission denied" in streamed
+    (asked,) = approver.requests  # the denial was recognised in the streamed output
+    assert "permission denied" in asked.reason
