@@ -101,3 +101,27 @@ def test_parsers_only_ever_raise_model_errors(
         chat.finish()
     except ModelError:
         pass
+
+
+@pytest.mark.parametrize("wire_api", ["responses", "chat"])
+def test_one_client_reuses_its_connection_across_turns(
+    model_server: ModelServer, wire_api: str
+) -> None:
+    if wire_api == "responses":
+        model_server.enqueue(*[responses_text(f"turn {n}") for n in range(3)])
+    else:
+        model_server.enqueue(*[sse_reply(chat_chunks(f"turn {n}"), event_lines=False, done=True)
+                               for n in range(3)])
+    table = model_server.provider_table(wire_api)
+    provider = resolve_provider("loop", {"loop": table}, env={})
+
+    async def three_turns() -> list[str]:
+        texts = []
+        async with ModelClient(provider) as client:
+            for _ in range(3):
+                events = [event async for event in client.stream(Prompt(model="m"))]
+                texts.append("".join(e.text for e in events if isinstance(e, TextDelta)))
+        return texts
+
+    assert asyncio.run(three_turns()) == ["turn 0", "turn 1", "turn 2"]
+    assert model_server.connections == 1

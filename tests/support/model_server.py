@@ -250,6 +250,7 @@ class ModelServer:
         self._outstanding_calls: tuple[str, ...] = ()
         self.requests: list[RecordedRequest] = []
         self.violations: list[str] = []
+        self.connections = 0  # TCP connections accepted (keep-alive reuse shows up here)
         self.port = 0
 
     @property
@@ -314,6 +315,8 @@ class ModelServer:
         task = asyncio.current_task()
         assert task is not None
         self._tasks.add(task)  # type: ignore[arg-type]
+        with self._lock:
+            self.connections += 1
         try:
             while True:
                 request = await self._read_request(reader)

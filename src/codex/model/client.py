@@ -48,6 +48,7 @@ from codex.model.sse import SseDecoder, SseEvent
 CONNECT_TIMEOUT_S = 30.0
 WRITE_TIMEOUT_S = 60.0
 USER_AGENT = f"codex/{__version__}"
+DRAIN_TIMEOUT_S = 0.05
 
 
 @dataclass
@@ -90,6 +91,17 @@ class _Parser:
         if self.chat is not None:
             return self.chat.finish()
         raise ModelStreamError("the model stream ended before response.completed")
+
+
+async def _drain(chunks: AsyncIterator[bytes]) -> None:
+    """Read the rest of a finished response (normally just the chunked-encoding terminator)
+    so the connection goes back to the pool; give up quickly on a server that lingers."""
+    try:
+        async with asyncio.timeout(DRAIN_TIMEOUT_S):
+            async for _ in chunks:
+                pass
+    except (TimeoutError, httpx.HTTPError):
+        pass
 
 
 def _route(
@@ -218,8 +230,11 @@ class ModelClient:
                 await self._check_status(response)
                 state.streaming = True
                 decoder = SseDecoder()
-                async for chunk in response.aiter_bytes():
+                chunks = response.aiter_bytes()
+                async for chunk in chunks:
                     out, completed = _route(parser, decoder.feed(chunk), items, state)
+                    if completed or parser.done:
+                        await _drain(chunks)
                     for event in out:
                         yield event
                     if completed:
