@@ -29,7 +29,6 @@ from typing import Any, Protocol
 
 from codex.sandbox import env as sandbox_env
 from codex.sandbox import hardlinks
-from codex.sandbox.layer_names import ENV, SESSION, STDIN
 from codex.sandbox.linux import HELPER_TOKEN
 from codex.sandbox.linux.spec import HelperSpec, decode_status
 
@@ -37,6 +36,7 @@ EXIT_TIMEOUT = 124
 EXIT_NOT_EXECUTABLE = 126
 EXIT_NOT_FOUND = 127
 HELPER_FAILED = 125
+UNCONFINED_GRACE_S = 3.0
 
 OutputCallback = Callable[[str, bytes], None]
 
@@ -172,23 +172,19 @@ def run_sandboxed(request: SandboxRequest) -> SandboxResult:
         if private_tmp:
             explicit.setdefault("TMPDIR", private_tmp)
         command_env = sandbox_env.scrub(os.environ, explicit, request.env_passthrough)
-        if not policy.confined:
-            result = _run_trusted(request, command_env)
-        else:
-            if not sys.platform.startswith("linux"):
-                raise SandboxUnavailable(policy.profile, "kernel sandbox",
-                                         f"not implemented on {sys.platform}")
-            before = _protected_present(roots, policy.protected_subpaths)
-            spec = HelperSpec(
-                argv=list(request.argv), cwd=str(cwd), env=command_env,
-                profile=policy.profile, network=policy.network, writable_roots=roots,
-                protected_subpaths=list(policy.protected_subpaths),
-                masked_paths=[str(p) for p in policy.masked_paths],
-                private_tmp=private_tmp, allow_degraded=request.allow_degraded,
-                parent_pid=os.getpid())
-            result = _run_helper(request, spec)
-            after = _protected_present(roots, policy.protected_subpaths)
-            result.protected_created = sorted(after - before)
+        if policy.confined and not sys.platform.startswith("linux"):
+            raise SandboxUnavailable(policy.profile, "kernel sandbox",
+                                     f"not implemented on {sys.platform}")
+        before = _protected_present(roots, policy.protected_subpaths)
+        spec = HelperSpec(
+            argv=list(request.argv), cwd=str(cwd), env=command_env, profile=policy.profile,
+            confined=policy.confined, network=policy.network, writable_roots=roots,
+            protected_subpaths=list(policy.protected_subpaths),
+            masked_paths=[str(p) for p in policy.masked_paths], private_tmp=private_tmp,
+            allow_degraded=request.allow_degraded, parent_pid=os.getpid())
+        result = _run_helper(request, spec)
+        after = _protected_present(roots, policy.protected_subpaths)
+        result.protected_created = sorted(after - before)
     finally:
         if private_tmp:
             shutil.rmtree(private_tmp, ignore_errors=True)
@@ -207,42 +203,6 @@ def _stdio(request: SandboxRequest) -> tuple[int, int | None]:
     stdin = subprocess.PIPE if request.stdin is not None else subprocess.DEVNULL
     out = subprocess.PIPE if (request.capture or request.on_output) else None
     return stdin, out
-
-
-def _run_trusted(request: SandboxRequest, command_env: dict[str, str]) -> SandboxResult:
-    """`trusted`: no confinement, but a scrubbed environment, no terminal on stdin and a new
-    session whose process group the runner kills on timeout."""
-    stdin, out = _stdio(request)
-    start = time.monotonic()
-    try:
-        proc = subprocess.Popen(
-            list(request.argv), cwd=request.cwd, env=command_env, stdin=stdin, stdout=out,
-            stderr=out, start_new_session=True, close_fds=True)
-    except (FileNotFoundError, PermissionError, NotADirectoryError, OSError) as exc:
-        code = EXIT_NOT_FOUND if isinstance(exc, FileNotFoundError) else EXIT_NOT_EXECUTABLE
-        what = "command not found" if code == EXIT_NOT_FOUND else exc.strerror
-        message = f"codex sandbox: {request.argv[0]}: {what}\n".encode()
-        result = SandboxResult(code, None, time.monotonic() - start, False,
-                               request.policy.profile, str(request.cwd), [ENV, STDIN, SESSION])
-        _deliver(request, result, "stderr", message)
-        return result
-    outcome = _supervise(request, proc, None, start)
-    return SandboxResult(
-        exit_code=outcome.exit_code, signal=outcome.signal, duration_s=outcome.duration,
-        timed_out=outcome.timed_out, profile=request.policy.profile,
-        workspace=str(request.cwd), layers=[ENV, STDIN, SESSION],
-        stdout=outcome.stdout, stderr=outcome.stderr)
-
-
-def _deliver(request: SandboxRequest, result: SandboxResult, stream: str, data: bytes) -> None:
-    if request.on_output:
-        request.on_output(stream, data)
-    if request.capture:
-        setattr(result, stream, (getattr(result, stream) or b"") + data)
-    if not request.capture and not request.on_output:
-        target = sys.stdout if stream == "stdout" else sys.stderr
-        target.flush()
-        os.write(target.fileno(), data)
 
 
 def _run_helper(request: SandboxRequest, spec: HelperSpec) -> SandboxResult:
@@ -267,7 +227,7 @@ def _run_helper(request: SandboxRequest, spec: HelperSpec) -> SandboxResult:
         pass  # the helper died first; its exit status says why
     finally:
         os.close(spec_w)
-    outcome = _supervise(request, proc, status_r, start)
+    outcome = _supervise(request, proc, status_r, start, spec.confined)
     report = outcome.report
     refused = report.get("refused")
     if isinstance(refused, dict):
@@ -305,10 +265,10 @@ class _Outcome:
     stderr: bytes | None
 
 
-def _supervise(request: SandboxRequest, proc: subprocess.Popen[bytes], status_fd: int | None,
-               start: float) -> _Outcome:
-    """Pump output and status until the process ends or the deadline passes; kill the
-    whole process group on timeout and on any exception (Ctrl-C, SIGTERM)."""
+def _supervise(request: SandboxRequest, proc: subprocess.Popen[bytes], status_fd: int,
+               start: float, confined: bool) -> _Outcome:
+    """Pump output and status until the helper ends or the deadline passes; stop everything
+    on timeout and on any exception (Ctrl-C, SIGTERM)."""
     deadline = None if request.timeout_s is None else start + request.timeout_s
     captured: dict[str, list[bytes]] = {"stdout": [], "stderr": []}
     status_buf: list[bytes] = []
@@ -323,8 +283,7 @@ def _supervise(request: SandboxRequest, proc: subprocess.Popen[bytes], status_fd
                 if stream is not None:
                     os.set_blocking(stream.fileno(), False)
                     sel.register(stream.fileno(), selectors.EVENT_READ, name)
-            if status_fd is not None:
-                sel.register(status_fd, selectors.EVENT_READ, "status")
+            sel.register(status_fd, selectors.EVENT_READ, "status")
             reaped = False
             while True:
                 if not reaped and proc.poll() is not None:
@@ -357,22 +316,21 @@ def _supervise(request: SandboxRequest, proc: subprocess.Popen[bytes], status_fd
                 if deadline is not None and time.monotonic() >= deadline and \
                         proc.poll() is None:
                     timed_out = True
-                    _kill_group(proc)
+                    _stop(proc, confined)
                     deadline = None
     except BaseException:
-        _kill_group(proc)
+        _stop(proc, confined)
         proc.wait()
         raise
     finally:
         sel.close()
-        if status_fd is not None:
-            os.close(status_fd)
+        os.close(status_fd)
         for stream in (proc.stdout, proc.stderr, proc.stdin):
             if stream is not None:
                 with suppress(OSError):
                     stream.close()
     returncode = proc.wait()
-    _kill_group(proc)  # anything left in the group (trusted mode, degraded helper)
+    _kill_group(proc)  # anything the helper left in its process group
     duration = time.monotonic() - start
     sig = -returncode if returncode < 0 else None
     code = 128 + sig if sig else returncode
@@ -404,6 +362,19 @@ def _feed_stdin(proc: subprocess.Popen[bytes], data: bytes) -> None:
             stdin.close()
 
     threading.Thread(target=feed, name="codex-sandbox-stdin", daemon=True).start()
+
+
+def _stop(proc: subprocess.Popen[bytes], confined: bool) -> None:
+    """Stop a run now. A confined run dies with its helper (the PID namespace goes with its
+    init; parent-death signals cover the rest), so SIGKILL the group. An unconfined helper
+    is a subreaper that must kill the command's descendants itself: SIGTERM it, then give
+    it a moment before the group is killed anyway."""
+    if not confined and proc.poll() is None:
+        with suppress(ProcessLookupError):
+            proc.send_signal(signal.SIGTERM)
+        with suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=UNCONFINED_GRACE_S)
+    _kill_group(proc)
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:

@@ -57,6 +57,7 @@ SECUREBITS = 0x1 | 0x2 | 0x4 | 0x8 | 0x20 | 0x40 | 0x80
 
 DEVICES: tuple[str, ...] = ("/dev/null", "/dev/zero", "/dev/full")
 FORWARDED_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT)
+PR_SET_CHILD_SUBREAPER = 36
 
 
 class Refused(Exception):
@@ -133,6 +134,8 @@ def main(args: list[str]) -> int:
 
 def confine_and_run(spec: HelperSpec, status: Status, progress: Progress) -> int:
     """Apply the layers in order and run the command; returns the exit code to report."""
+    if not spec.confined:
+        return run_unconfined(spec, status, progress)
     abi, abi_error = probe.landlock_abi()
     if sc.MACHINE not in probe.SUPPORTED_ARCHES:
         progress.missing(L.SECCOMP, f"unsupported architecture {sc.MACHINE}")
@@ -163,9 +166,34 @@ def confine_and_run(spec: HelperSpec, status: Status, progress: Progress) -> int
     return run_command(spec, status, pid1=pidns)
 
 
+def run_unconfined(spec: HelperSpec, status: Status, progress: Progress) -> int:
+    """`trusted`: no confinement, but the same descriptor and terminal hygiene, and the
+    helper stays as a child subreaper so nothing the command starts outlives the run."""
+    _detach(spec, status.fd, signal.SIGTERM)
+    progress.applied += [L.ENV, L.STDIN, L.SESSION]
+    try:
+        os.chdir(spec.cwd)
+    except OSError as exc:
+        status.send({"error": f"cannot enter {spec.cwd}: {exc.strerror}"})
+        return HELPER_FAILED
+    status.send({"layers": progress.applied, "degraded": [], "unavailable": []})
+    return run_command(spec, status, pid1=False)
+
+
 def hygiene(spec: HelperSpec, status_fd: int) -> None:
     """Close inherited descriptors, keep the terminal out of reach, cap resources, umask."""
-    sc.prctl(sc.PR_SET_PDEATHSIG, signal.SIGKILL)
+    _detach(spec, status_fd, signal.SIGKILL)
+    for res, cap in RLIMITS:
+        soft, hard = resource.getrlimit(res)
+        new_hard = cap if hard == resource.RLIM_INFINITY else min(hard, cap)
+        new_soft = new_hard if soft == resource.RLIM_INFINITY else min(soft, new_hard)
+        resource.setrlimit(res, (new_soft, new_hard))
+    os.umask(UMASK)
+
+
+def _detach(spec: HelperSpec, status_fd: int, death_signal: int) -> None:
+    """Die with the runner, close inherited descriptors, keep the terminal's input away."""
+    sc.prctl(sc.PR_SET_PDEATHSIG, death_signal)
     if spec.parent_pid and os.getppid() != spec.parent_pid:
         raise OSError(errno.ESRCH, "the runner exited before the helper started")
     os.closerange(3, status_fd)
@@ -177,12 +205,6 @@ def hygiene(spec: HelperSpec, status_fd: int) -> None:
             # A terminal opened read-write lets the command read the user's keystrokes;
             # re-open it write-only for the command.
             _replace_fd(fd, os.open(f"/proc/self/fd/{fd}", os.O_WRONLY | os.O_NOCTTY))
-    for res, cap in RLIMITS:
-        soft, hard = resource.getrlimit(res)
-        new_hard = cap if hard == resource.RLIM_INFINITY else min(hard, cap)
-        new_soft = new_hard if soft == resource.RLIM_INFINITY else min(soft, new_hard)
-        resource.setrlimit(res, (new_soft, new_hard))
-    os.umask(UMASK)
 
 
 def _max_fd() -> int:
@@ -343,14 +365,23 @@ def _exit_code(wstatus: int) -> int:
 
 
 def run_command(spec: HelperSpec, status: Status, pid1: bool) -> int:
-    """Fork the command, reap everything until it ends, report how it ended."""
+    """Fork the command, reap everything until it ends, report how it ended.
+
+    As PID 1 of the namespace, termination signals are forwarded to the command and our
+    exit ends every other process in the namespace. Without a PID namespace we are a child
+    subreaper instead: orphans come back to us, and a termination signal or the command's
+    end kills every descendant left.
+    """
     if not pid1:
-        sc.prctl(36, 1)  # PR_SET_CHILD_SUBREAPER: orphans come back to us, not to init
+        sc.prctl(PR_SET_CHILD_SUBREAPER, 1)
     command = os.fork()
     if command == 0:
         _exec(spec)
     for sig in FORWARDED_SIGNALS:
-        signal.signal(sig, lambda signum, _frame: _forward(command, signum))
+        if pid1:
+            signal.signal(sig, lambda signum, _frame: _forward(command, signum))
+        else:
+            signal.signal(sig, _terminate_all)
     while True:
         try:
             pid, wstatus = os.wait()
@@ -358,6 +389,8 @@ def run_command(spec: HelperSpec, status: Status, pid1: bool) -> int:
             return HELPER_FAILED
         if pid == command:
             break
+    if not pid1:
+        kill_descendants()
     if os.WIFSIGNALED(wstatus):
         signum = os.WTERMSIG(wstatus)
         status.send({"exit": {"code": 128 + signum, "signal": signum}})
@@ -365,6 +398,50 @@ def run_command(spec: HelperSpec, status: Status, pid1: bool) -> int:
     code = os.WEXITSTATUS(wstatus)
     status.send({"exit": {"code": code, "signal": None}})
     return code
+
+
+def _terminate_all(signum: int, _frame: object) -> None:
+    kill_descendants()
+    os._exit(128 + signum)
+
+
+def kill_descendants() -> None:
+    """SIGKILL every process below us until none is left (orphans reparent to us)."""
+    while True:
+        children = _children()
+        if not children:
+            return
+        for pid in children:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                continue
+        for _ in children:
+            try:
+                os.waitpid(-1, 0)
+            except ChildProcessError:
+                break
+
+
+def _children() -> list[int]:
+    """Our direct children, from /proc (threads' children files, else a /proc scan)."""
+    me = os.getpid()
+    try:
+        with open(f"/proc/self/task/{me}/children", encoding="ascii") as fh:
+            return [int(pid) for pid in fh.read().split()]
+    except OSError:
+        pass
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as fh:
+                    fields = fh.read().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            if int(fields[1]) == me:
+                found.append(int(entry))
+    return found
 
 
 def _exec(spec: HelperSpec) -> None:

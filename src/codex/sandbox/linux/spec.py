@@ -18,13 +18,14 @@ class HelperSpec:
     """Everything the helper needs to confine itself and exec the command."""
 
     def __init__(self, *, argv: list[str], cwd: str, env: dict[str, str], profile: str,
-                 network: bool, writable_roots: list[str], protected_subpaths: list[str],
-                 masked_paths: list[str], private_tmp: str | None, allow_degraded: bool,
-                 parent_pid: int) -> None:
+                 confined: bool, network: bool, writable_roots: list[str],
+                 protected_subpaths: list[str], masked_paths: list[str],
+                 private_tmp: str | None, allow_degraded: bool, parent_pid: int) -> None:
         self.argv = argv
         self.cwd = cwd
         self.env = env
         self.profile = profile
+        self.confined = confined
         self.network = network
         self.writable_roots = writable_roots
         self.protected_subpaths = protected_subpaths
