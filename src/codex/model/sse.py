@@ -56,6 +56,13 @@ class SseDecoder:
             self._skip_lf = False
             text = text.removeprefix("\n")
         buffer = self._pending + text
+        if "\r" not in buffer:
+            # Fast path: LF-only streams, which is what nearly every server sends.
+            lines = buffer.split("\n")
+            self._pending = lines.pop()
+            for line in lines:
+                self._line(line, events)
+            return events
         start = 0
         length = len(buffer)
         while True:
