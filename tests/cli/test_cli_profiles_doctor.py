@@ -97,6 +97,13 @@ def test_doctor_reports_an_invalid_config_and_exits_1(
     assert report["problems"][0].startswith("config: ")
 
 
+def test_doctor_bad_flag_is_a_usage_error(run_codex: RunCodex) -> None:
+    result = run_codex("--profile", "yolo", "doctor")
+    assert result.returncode == 2
+    assert result.stderr.startswith("codex: error: --profile yolo: unknown security profile")
+    assert result.stdout == ""
+
+
 def test_doctor_human_output(run_codex: RunCodex) -> None:
     result = run_codex("--profile", "trusted", "doctor")
     assert result.returncode == 0, result.stdout + result.stderr

@@ -33,6 +33,10 @@ def _config_report(ctx: typer.Context) -> dict[str, Any]:
     try:
         config = load_config(global_options(ctx))
     except ConfigError as err:
+        if err.where.startswith("-"):
+            # A bad flag is a usage error, not something to diagnose.
+            typer.echo(f"codex: error: {err}", err=True)
+            raise typer.Exit(2) from None
         return {"path": str(path), "exists": path.exists(), "valid": False, "error": str(err),
                 "warnings": [], "security_profile": None, "security_profile_source": None,
                 "cwd": str(Path.cwd())}
