@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import random as random_module
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from contextlib import aclosing
 from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Any
@@ -186,8 +187,11 @@ class ModelClient:
         while True:
             state = _AttemptState()
             try:
-                async for event in self._attempt(body, prompt, state):
-                    yield event
+                # aclosing: when the caller stops early (Ctrl-C, cancel), the HTTP response is
+                # closed now rather than whenever the attempt generator is collected.
+                async with aclosing(self._attempt(body, prompt, state)) as events:
+                    async for event in events:
+                        yield event
                 return
             except ModelError as exc:
                 if not exc.retryable:
@@ -210,7 +214,7 @@ class ModelClient:
 
     async def _attempt(
         self, body: dict[str, Any], prompt: Prompt, state: _AttemptState
-    ) -> AsyncIterator[ModelEvent]:
+    ) -> AsyncGenerator[ModelEvent, None]:
         provider = self.provider
         idle_s = provider.config.stream_idle_timeout_ms / 1000.0
         timeout = httpx.Timeout(
