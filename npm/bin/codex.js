@@ -273,6 +273,19 @@ function spawnFailure(err, resolved) {
   return new LauncherError(`codex: could not run ${binary}: ${err.message}`, 126);
 }
 
+/**
+ * Write a line to stderr without creating process.stderr: Node's stdio streams switch pipes to
+ * non-blocking mode, and the child shares those file descriptions (a child reading a
+ * non-blocking stdin gets EAGAIN). The launcher never touches process.stdin/stdout/stderr.
+ */
+function say(line) {
+  try {
+    fs.writeSync(2, line + "\n");
+  } catch (_err) {
+    // stderr closed: nothing to tell
+  }
+}
+
 function childEnv(resolved) {
   const env = { ...process.env };
   const manager = packageManager().toUpperCase();
@@ -284,16 +297,16 @@ function childEnv(resolved) {
 
 function main() {
   const debug = process.env.CODEX_LAUNCHER_DEBUG === "1";
-  const trace = debug ? (line) => process.stderr.write(`codex-launcher: ${line}\n`) : () => {};
+  const trace = debug ? (line) => say(`codex-launcher: ${line}`) : () => {};
   let resolved;
   try {
     resolved = resolveBinary(trace);
   } catch (err) {
     if (!(err instanceof LauncherError)) throw err;
-    process.stderr.write(err.message + "\n");
+    say(err.message);
     process.exit(err.exitCode);
   }
-  if (resolved.warning) process.stderr.write(resolved.warning + "\n");
+  if (resolved.warning) say(resolved.warning);
   trace(`running ${resolved.binary}`);
 
   const { spawn } = require("child_process");
@@ -305,8 +318,8 @@ function main() {
 
   // On a terminal, Ctrl-C (and Ctrl-\) already reach the child through the foreground process
   // group: forwarding would deliver them twice. Elsewhere the signal came to us alone.
-  const onTerminal = Boolean(process.stdin.isTTY || process.stdout.isTTY ||
-    process.stderr.isTTY);
+  const tty = require("tty");
+  const onTerminal = tty.isatty(0) || tty.isatty(1) || tty.isatty(2);
   const handlers = {};
   for (const sig of ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"]) {
     const forward = !(onTerminal && (sig === "SIGINT" || sig === "SIGQUIT"));
@@ -328,7 +341,7 @@ function main() {
 
   child.on("error", (err) => {
     const failure = spawnFailure(err, resolved);
-    process.stderr.write(failure.message + "\n");
+    say(failure.message);
     process.exit(failure.exitCode);
   });
 

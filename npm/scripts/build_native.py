@@ -8,9 +8,10 @@ Why this shape:
   in CODEX_TARGETS (or --target) is refused with the reason, and the CI workflows build each
   triple on its own OS, architecture and libc.
 - The result is cached outside the clone, keyed by a hash of everything that goes into it
-  (sources, pyproject, requirements.lock, this script, the Nuitka and Python versions, the
-  triple), so `.ci/run` rebuilds only when something changed. ccache and Nuitka's own caches
-  live beside it and make a rebuild after a small change take minutes instead of ten.
+  (sources, this script, the build venv's frozen dependency set, which follows pyproject and
+  requirements.lock, the Nuitka and Python versions, the triple), so `.ci/run` rebuilds only
+  when something changed. ccache and Nuitka's own caches live beside it and make a rebuild
+  after a small change take minutes instead of ten.
 - The build runs in its own virtual environment (not the dev venv) holding only Nuitka and the
   runtime dependencies, so optional packages that happen to be installed for development
   (zstandard, pytest, ...) cannot leak into the binary.
@@ -145,7 +146,7 @@ def build_venv() -> Path:
     print(f"build: creating build venv {venv}", flush=True)
     shutil.rmtree(venv, ignore_errors=True)
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    pip = [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+    pip = [str(python), "-m", "pip", "install", "-qq", "--disable-pip-version-check"]
     constraints = ["-c", str(lock)] if lock.exists() else []
     subprocess.run([*pip, *BUILD_REQUIREMENTS, *runtime_requirements(), *constraints], check=True)
     (venv / ".complete").write_text("ok\n")
@@ -153,21 +154,24 @@ def build_venv() -> Path:
 
 
 def input_files() -> list[Path]:
-    """Every file whose bytes decide the binary's content."""
+    """Every source file whose bytes decide the binary's content (plus this script)."""
     files = sorted(p for p in (REPO / "src").rglob("*") if p.is_file() and "__pycache__" not in
                    p.parts and p.suffix not in (".pyc", ".pyo"))
-    for extra in ("pyproject.toml", "requirements.lock"):
-        if (REPO / extra).exists():
-            files.append(REPO / extra)
     files.append(Path(__file__).resolve())
     return files
 
 
-def build_key(triple: str) -> str:
-    """Hash of the build's inputs; equal keys mean an equal binary."""
+def build_key(triple: str, python: Path) -> str:
+    """Hash of the build's inputs; equal keys mean an equal binary.
+
+    Dependencies enter as the build venv's `pip freeze` (exactly what can be compiled in), not
+    as requirements.lock or pyproject.toml, so a new dev-only dependency or a tool setting does
+    not force a ten-minute rebuild.
+    """
+    freeze = subprocess.run([str(python), "-m", "pip", "freeze", "--all"], check=True,
+                            capture_output=True, text=True).stdout
     digest = hashlib.sha256()
-    for item in (triple, sys.version, NUITKA_VERSION, *BUILD_REQUIREMENTS,
-                 *runtime_requirements()):
+    for item in (triple, sys.version, NUITKA_VERSION, freeze):
         digest.update(item.encode() + b"\0")
     for path in input_files():
         digest.update(str(path.relative_to(REPO)).encode() + b"\0")
@@ -197,14 +201,13 @@ def nuitka_command(python: Path, entry: Path, out_dir: Path, triple: str) -> lis
     return cmd
 
 
-def run_nuitka(triple: str, key: str) -> Path:
+def run_nuitka(triple: str, key: str, python: Path) -> Path:
     """Compile into the cache and return the finished `codex` folder."""
     root = cache_root()
     final = root / "out" / f"{triple}-{key}"
     if (final / "codex" / exe_name(triple)).exists() and (final / "manifest.json").exists():
         print(f"build: cache hit {final}", flush=True)
         return final / "codex"
-    python = build_venv()
     work = Path(tempfile.mkdtemp(prefix=f"build-{triple}-", dir=root))
     try:
         entry = work / "codex_entry.py"
@@ -294,14 +297,15 @@ def main(argv: list[str] | None = None) -> int:
             print(f"build: refusing {triple}: {reason}", file=sys.stderr)
         if refused:
             return 2
+        python = build_venv()
         for triple in targets:
-            key = build_key(triple)
+            key = build_key(triple, python)
             if args.print_key:
                 print(key)
                 continue
             if args.force:
                 shutil.rmtree(cache_root() / "out" / f"{triple}-{key}", ignore_errors=True)
-            smoke(install_into_vendor(run_nuitka(triple, key), triple))
+            smoke(install_into_vendor(run_nuitka(triple, key, python), triple))
         return 0
     except BuildError as err:
         print(f"build: error: {err}", file=sys.stderr)
