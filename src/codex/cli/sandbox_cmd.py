@@ -73,7 +73,8 @@ def sandbox(
     cd: Annotated[
         Path | None,
         typer.Option("-C", "--cd", metavar="DIR",
-                     help="Workspace and working directory (default: current directory)."),
+                     help="The workspace: what write profiles may write (default: the current "
+                          "directory). CMD itself runs in the current directory."),
     ] = None,
     writable_roots: Annotated[
         list[Path] | None,
@@ -129,6 +130,10 @@ def sandbox(
     workspace = Path(config.cwd)
     if not workspace.is_dir():
         raise _usage(f"-C {workspace}: not a directory")
+    try:
+        cwd = Path.cwd()
+    except FileNotFoundError:
+        raise _usage("the current directory no longer exists") from None
     policy = config.sandbox_policy()
     extra = [p.expanduser() for p in writable_roots or []]
     if extra:
@@ -142,11 +147,11 @@ def sandbox(
             [*policy.writable_roots, *((workspace / p).resolve() for p in extra)]))
         policy = policy.model_copy(update={"writable_roots": roots})
     shell_env = config.shell_environment_policy
-    sys.exit(run(policy, argv, workspace, timeout, allow_degraded,
+    sys.exit(run(policy, argv, cwd, workspace, timeout, allow_degraded,
                  {**shell_env.set, **named_env}, shell_env.include_only, as_json))
 
 
-def run(policy: Any, argv: list[str], workspace: Path, timeout: float | None,
+def run(policy: Any, argv: list[str], cwd: Path, workspace: Path, timeout: float | None,
         allow_degraded: bool, named_env: dict[str, str], passthrough: list[str],
         as_json: bool) -> int:
     """Run the request and turn the result into output and an exit code."""
@@ -154,7 +159,7 @@ def run(policy: Any, argv: list[str], workspace: Path, timeout: float | None,
     from codex.sandbox.runner import SandboxError
 
     request = SandboxRequest(
-        policy=policy, argv=argv, cwd=workspace, timeout_s=timeout,
+        policy=policy, argv=argv, cwd=cwd, workspace=workspace, timeout_s=timeout,
         allow_degraded=allow_degraded, env=named_env, env_passthrough=passthrough,
         capture=as_json)
     try:

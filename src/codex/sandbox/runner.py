@@ -80,6 +80,8 @@ class SandboxError(Exception):
 class SandboxRequest:
     """One command to run confined.
 
+    `cwd`: where the command runs. `workspace`: the directory the policy was resolved for
+    (reported in the result; defaults to `cwd`).
     `env`: variables the user named explicitly (always passed, even credential-looking).
     `env_passthrough`: names from configuration to pass when set (credential-looking ones
     are still dropped). `stdin`: bytes fed on a pipe the runner owns; None means /dev/null.
@@ -98,6 +100,7 @@ class SandboxRequest:
     on_output: OutputCallback | None = None
     stdin: bytes | None = None
     scan_hardlinks: bool = True
+    workspace: Path | None = None
 
 
 @dataclass
@@ -111,6 +114,7 @@ class SandboxResult:
     profile: str
     workspace: str
     layers: list[str]
+    cwd: str = ""
     degraded: list[dict[str, str]] = field(default_factory=list)
     unavailable: list[dict[str, str]] = field(default_factory=list)
     hardlinks: list[str] = field(default_factory=list)
@@ -188,7 +192,8 @@ def run_sandboxed(request: SandboxRequest) -> SandboxResult:
     finally:
         if private_tmp:
             shutil.rmtree(private_tmp, ignore_errors=True)
-    result.workspace = str(cwd)
+    result.workspace = str(request.workspace or cwd)
+    result.cwd = str(cwd)
     result.hardlinks = scan.paths
     result.hardlinks_truncated = scan.truncated
     return result
