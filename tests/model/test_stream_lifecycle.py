@@ -125,3 +125,22 @@ def test_one_client_reuses_its_connection_across_turns(
 
     assert asyncio.run(three_turns()) == ["turn 0", "turn 1", "turn 2"]
     assert model_server.connections == 1
+
+
+def test_stopping_early_then_next_turn_works(model_server: ModelServer) -> None:
+    model_server.enqueue(responses_text("a long answer nobody reads").stall_after(6, 30.0),
+                         responses_text("second"))
+    provider = resolve_provider("loop", {"loop": model_server.provider_table()}, env={})
+
+    async def run() -> str:
+        async with ModelClient(provider) as client:
+            stream = client.stream(Prompt(model="m"))
+            async for event in stream:
+                if isinstance(event, TextDelta):
+                    break
+            await stream.aclose()
+            events = [event async for event in client.stream(Prompt(model="m"))]
+            return "".join(e.text for e in events if isinstance(e, TextDelta))
+
+    assert asyncio.run(run()) == "second"
+    assert model_server.connections == 2  # the abandoned response's connection was not reused

@@ -179,8 +179,12 @@ class ModelClient:
             return chat.request_body(prompt)
         return responses.request_body(prompt)
 
-    async def stream(self, prompt: Prompt) -> AsyncIterator[ModelEvent]:
-        """Yield the model events of one turn; raises `ModelError` when it cannot complete."""
+    async def stream(self, prompt: Prompt) -> AsyncGenerator[ModelEvent, None]:
+        """Yield the model events of one turn; raises `ModelError` when it cannot complete.
+
+        To stop early, `aclose()` the generator (or use `contextlib.aclosing`): the HTTP
+        response is then closed at once.
+        """
         body = self.request_body(prompt)
         config = self.provider.config
         request_retries = stream_retries = 0
