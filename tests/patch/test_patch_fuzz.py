@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import re
 import tempfile
 from pathlib import Path
 
@@ -101,5 +102,41 @@ def test_patch_generated_from_an_edit_reproduces_it(
     with tempfile.TemporaryDirectory() as tmp:
         ws = Path(tmp)
         (ws / "f.txt").write_bytes(encode(old, eol))
-        apply_patch(_patch_from_edit("f.txt", old, new), policy_for(ws))
+        result = apply_patch(_patch_from_edit("f.txt", old, new), policy_for(ws))
         assert (ws / "f.txt").read_bytes() == encode(new, new_eol)
+        assert _apply_unified_diff(old, result.changes[0].diff) == new
+
+
+_HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@$")
+
+
+def _apply_unified_diff(old: list[str], diff: str) -> list[str]:
+    """Replay a unified diff on `old`, checking every context and removed line and every
+    hunk header count: the diff shown to users must be exactly what happened."""
+    lines = diff.split("\n")[:-1]
+    assert lines[0] == "--- a/f.txt" and lines[1] == "+++ b/f.txt"
+    out: list[str] = []
+    position = 0
+    i = 2
+    while i < len(lines):
+        header = _HUNK.match(lines[i])
+        assert header, lines[i]
+        old_start, old_len = int(header.group(1)), int(header.group(2) or 1)
+        new_len = int(header.group(4) or 1)
+        start = old_start - 1 if old_len else old_start
+        out += old[position:start]
+        position = start
+        i += 1
+        seen_old = seen_new = 0
+        while i < len(lines) and not lines[i].startswith("@@ "):
+            tag, text = lines[i][0], lines[i][1:]
+            if tag in " -":
+                assert old[position] == text
+                position += 1
+                seen_old += 1
+            if tag in " +":
+                out.append(text)
+                seen_new += 1
+            i += 1
+        assert (seen_old, seen_new) == (old_len, new_len)
+    return out + old[position:]

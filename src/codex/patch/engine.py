@@ -9,13 +9,13 @@ there is any, `PatchFailed` is raised and nothing has been written.
 
 from __future__ import annotations
 
-import difflib
 import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from codex.patch.matching import closest_match, seek_sequence
+from codex.patch.diff import Opcode, opcodes_for_replacements, unified_diff
+from codex.patch.matching import LineIndex, closest_match
 from codex.patch.parser import AddFile, Chunk, DeleteFile, Patch, UpdateFile
 from codex.patch.paths import PathPolicy, PathRefused
 from codex.patch.text import TextFile
@@ -201,17 +201,18 @@ def _apply_op(op: AddFile | DeleteFile | UpdateFile, resolved: dict[str, Path],
         _check_parents(path, op.path, op.line)
         content = TextFile.from_lines(list(op.lines)).to_bytes(final_newline=bool(op.lines))
         view.set(path, content, None)
-        return _change("added", path, None, op.path, None, b"", content)
+        return _change("added", path, None, op.path, None, _whole([], list(op.lines)))
     if current.content is None:
         verb = "Delete File" if isinstance(op, DeleteFile) else "Update File"
         raise _OpError(f"{verb} {op.path} (patch line {op.line}): the file does not exist")
     if isinstance(op, DeleteFile):
         view.set(path, None, None)
-        return _change("deleted", path, None, op.path, None, current.content, b"")
-    new_content = apply_chunks(current.content, op.chunks, op.path)
+        old_lines = TextFile.from_bytes(current.content).lines
+        return _change("deleted", path, None, op.path, None, _whole(old_lines, []))
+    edited = apply_chunks(current.content, op.chunks, op.path)
     if op.move_to is None:
-        view.set(path, new_content, current.mode)
-        return _change("updated", path, None, op.path, None, current.content, new_content)
+        view.set(path, edited.content, current.mode)
+        return _change("updated", path, None, op.path, None, edited)
     target = resolved[op.move_to]
     if target != path:
         if view.get(target).content is not None:
@@ -221,8 +222,8 @@ def _apply_op(op: AddFile | DeleteFile | UpdateFile, resolved: dict[str, Path],
             )
         _check_parents(target, op.move_to, op.line)
         view.set(path, None, None)
-    view.set(target, new_content, current.mode)
-    return _change("moved", path, target, op.path, op.move_to, current.content, new_content)
+    view.set(target, edited.content, current.mode)
+    return _change("moved", path, target, op.path, op.move_to, edited)
 
 
 def _check_parents(path: Path, raw: str, line: int) -> None:
@@ -236,17 +237,28 @@ def _check_parents(path: Path, raw: str, line: int) -> None:
             return
 
 
-def apply_chunks(content: bytes, chunks: tuple[Chunk, ...], display_path: str) -> bytes:
+@dataclass(frozen=True)
+class Edited:
+    """A file's new bytes, and its lines before/after with the opcodes between them."""
+
+    content: bytes
+    old_lines: list[str]
+    new_lines: list[str]
+    opcodes: list[Opcode]
+
+
+def apply_chunks(content: bytes, chunks: tuple[Chunk, ...], display_path: str) -> Edited:
     """Apply update hunks to a file's bytes; raise _OpError naming the hunk that failed."""
     text = TextFile.from_bytes(content)
     final_newline = text.ends_with_newline
     lines = text.lines
+    finder = LineIndex(lines)
     replacements: list[tuple[int, int, list[tuple[str, str | None]]]] = []
     index = 0
     for number, chunk in enumerate(chunks, 1):
         where = f"Update File {display_path}: hunk {number} (patch line {chunk.line})"
         if chunk.context is not None:
-            found = seek_sequence(lines, [chunk.context], index)
+            found = finder.seek([chunk.context], index)
             if found is None:
                 raise _OpError(
                     f"{where}: the '@@ {chunk.context}' context line was not found"
@@ -260,12 +272,12 @@ def apply_chunks(content: bytes, chunks: tuple[Chunk, ...], display_path: str) -
             continue
         body = list(chunk.lines)
         old = [t for k, t in body if k != "+"]
-        found = seek_sequence(lines, old, index, at_end=chunk.end_of_file)
+        found = finder.seek(old, index, at_end=chunk.end_of_file)
         while found is None and len(old) > 1 and body[-1] == (" ", ""):
             # Blank lines a model left at the end of a hunk are separators, not content.
             body.pop()
             old = [t for k, t in body if k != "+"]
-            found = seek_sequence(lines, old, index, at_end=chunk.end_of_file)
+            found = finder.seek(old, index, at_end=chunk.end_of_file)
         if found is None:
             raise _OpError(
                 f"{where}: these lines were not found"
@@ -274,9 +286,13 @@ def apply_chunks(content: bytes, chunks: tuple[Chunk, ...], display_path: str) -
             )
         replacements.append((found[0], len(old), _merge(body, text, found[0])))
         index = found[0] + len(old)
+    old_lines = list(lines)
+    opcodes = opcodes_for_replacements(
+        old_lines, [(start, count, [t for t, _ in new]) for start, count, new in replacements])
     for start, count, new_lines in sorted(replacements, key=lambda r: r[0], reverse=True):
         text.replace(start, count, new_lines)
-    return text.to_bytes(final_newline=final_newline or not content)
+    return Edited(text.to_bytes(final_newline=final_newline or not content), old_lines,
+                  list(text.lines), opcodes)
 
 
 def _merge(body: list[tuple[str, str]], text: TextFile,
@@ -312,24 +328,25 @@ def _excerpt(lines: list[str], pattern: list[str], start: int) -> str:
     return "\n".join(out)
 
 
+def _whole(old_lines: list[str], new_lines: list[str]) -> Edited:
+    """A whole file added or deleted, as an edit."""
+    tag = "insert" if not old_lines else "delete"
+    if not old_lines and not new_lines:
+        tag = "equal"
+    return Edited(b"", old_lines, new_lines,
+                  [(tag, 0, len(old_lines), 0, len(new_lines))])
+
+
 def _change(kind: str, path: Path, move_path: Path | None, display: str,
-            display_move: str | None, before: bytes, after: bytes) -> FileChange:
-    old_name = display
-    new_name = display_move or display
-    diff = unified_diff(before, after, old_name, new_name,
-                        added=kind == "added", deleted=kind == "deleted")
+            display_move: str | None, edited: Edited) -> FileChange:
+    old_name = "/dev/null" if kind == "added" else f"a/{display}"
+    new_name = "/dev/null" if kind == "deleted" else f"b/{display_move or display}"
+    diff = unified_diff(_printable(edited.old_lines), _printable(edited.new_lines),
+                        edited.opcodes, old_name, new_name)
     return FileChange(kind, path, move_path, display, display_move, diff)
 
 
-def unified_diff(before: bytes, after: bytes, old_name: str, new_name: str, *,
-                 added: bool = False, deleted: bool = False) -> str:
-    """A git-style unified diff of two file contents (line endings not shown)."""
-    old_lines = before.decode("utf-8", errors="replace").splitlines()
-    new_lines = after.decode("utf-8", errors="replace").splitlines()
-    lines = difflib.unified_diff(
-        old_lines, new_lines,
-        fromfile="/dev/null" if added else f"a/{old_name}",
-        tofile="/dev/null" if deleted else f"b/{new_name}",
-        lineterm="",
-    )
-    return "\n".join(lines) + "\n" if old_lines != new_lines else ""
+def _printable(lines: list[str]) -> list[str]:
+    """Lines safe to print: bytes that were not UTF-8 become U+FFFD."""
+    return [line.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+            for line in lines]

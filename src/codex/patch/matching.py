@@ -42,27 +42,56 @@ PASSES: tuple[tuple[str, Callable[[str], str]], ...] = (
 )
 
 
-def seek_sequence(
-    lines: Sequence[str], pattern: Sequence[str], start: int, *, at_end: bool = False
-) -> tuple[int, str] | None:
-    """Index of the first occurrence of `pattern` in `lines` at or after `start`, and the
-    name of the pass that found it; `at_end` prefers an occurrence that ends the file."""
-    if not pattern:
-        return start, "exact"
-    if len(pattern) > len(lines):
+class LineIndex:
+    """The lines of one file with each pass's normalised form computed once, so a patch with
+    many hunks on a large file does not re-normalise the file per hunk."""
+
+    def __init__(self, lines: Sequence[str]) -> None:
+        self.lines = lines
+        self._keyed: dict[str, list[str]] = {}
+
+    def keyed(self, name: str, key: Callable[[str], str]) -> Sequence[str]:
+        if name == "exact":
+            return self.lines
+        if name not in self._keyed:
+            self._keyed[name] = [key(line) for line in self.lines]
+        return self._keyed[name]
+
+    def seek(self, pattern: Sequence[str], start: int, *,
+             at_end: bool = False) -> tuple[int, str] | None:
+        """Index of the first occurrence of `pattern` at or after `start`, and the name of
+        the pass that found it; `at_end` prefers an occurrence that ends the file."""
+        lines = self.lines
+        if not pattern:
+            return start, "exact"
+        if len(pattern) > len(lines):
+            return None
+        last_start = len(lines) - len(pattern)
+        for name, key in PASSES:
+            wanted = [key(p) for p in pattern]
+            keyed = self.keyed(name, key)
+            if at_end and list(keyed[last_start:]) == wanted:
+                return last_start, name
+            found = _find(keyed, wanted, max(start, 0), last_start)
+            if found is not None:
+                return found, name
         return None
-    last_start = len(lines) - len(pattern)
-    candidates: list[range] = []
-    if at_end:
-        candidates.append(range(last_start, last_start + 1))
-    candidates.append(range(max(start, 0), last_start + 1))
-    for name, key in PASSES:
-        wanted = [key(p) for p in pattern]
-        keyed = [key(line) for line in lines]
-        for positions in candidates:
-            for i in positions:
-                if keyed[i:i + len(wanted)] == wanted:
-                    return i, name
+
+
+def _find(keyed: Sequence[str], wanted: list[str], first: int, last: int) -> int | None:
+    """First i in [first, last] with keyed[i:i+len(wanted)] == wanted."""
+    head = wanted[0]
+    width = len(wanted)
+    i = first
+    as_list = keyed if isinstance(keyed, list) else list(keyed)
+    while i <= last:
+        try:
+            i = as_list.index(head, i, last + 1)
+        except ValueError:
+            return None
+        if as_list[i:i + width] == wanted:
+            return i
+        i += 1
     return None
 
 

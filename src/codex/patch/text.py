@@ -8,11 +8,9 @@ are not UTF-8 survive unchanged through `surrogateescape`.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 _BOM = "\ufeff"
-_LINE = re.compile(r"([^\n]*?)(\r\n|\n|\Z)")
 
 
 @dataclass
@@ -31,15 +29,20 @@ class TextFile:
         bom = text.startswith(_BOM)
         if bom:
             text = text[1:]
+        pieces = text.split("\n")
+        last = pieces.pop()  # after the final "\n" ("" when the file ends with one)
         lines: list[str] = []
         endings: list[str | None] = []
-        pos = 0
-        while pos < len(text):
-            match = _LINE.match(text, pos)
-            assert match is not None  # the pattern matches at every position
-            lines.append(match.group(1))
-            endings.append(match.group(2))
-            pos = match.end()
+        for piece in pieces:
+            if piece.endswith("\r"):
+                lines.append(piece[:-1])
+                endings.append("\r\n")
+            else:
+                lines.append(piece)
+                endings.append("\n")
+        if last:
+            lines.append(last)
+            endings.append("")
         crlf = text.count("\r\n")
         newline = "\r\n" if crlf and crlf * 2 >= text.count("\n") else "\n"
         return cls(lines=lines, endings=endings, newline=newline, bom=bom)
