@@ -84,7 +84,7 @@ class Progress:
         try:
             step()
         except (OSError, ValueError) as exc:
-            self.missing(name, str(exc))
+            self.missing(name, reason(exc))
             return False
         self.applied.append(name)
         return True
@@ -97,6 +97,13 @@ class Progress:
             self.degraded.append(entry)
         else:
             raise Refused(name, reason)
+
+
+def reason(exc: BaseException) -> str:
+    """A one-line reason for a failed layer ("unshare: Operation not permitted")."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
+    return str(exc)
 
 
 class Status:
@@ -141,7 +148,7 @@ def confine_and_run(spec: HelperSpec, status: Status, progress: Progress) -> int
         progress.missing(L.SECCOMP, f"unsupported architecture {sc.MACHINE}")
     progress.attempt(L.HYGIENE, lambda: hygiene(spec, status.fd))
     progress.applied += [L.ENV, L.STDIN, L.SESSION]
-    in_userns, pidns = enter_namespaces(spec, progress)
+    pidns = enter_namespaces(spec, progress)
     if pidns:
         init_pid = os.fork()
         if init_pid:
@@ -149,7 +156,7 @@ def confine_and_run(spec: HelperSpec, status: Status, progress: Progress) -> int
         sc.prctl(sc.PR_SET_PDEATHSIG, signal.SIGKILL)
     report = mounts.MountReport()
     private_dev = setup_mounts(spec, progress, report, pidns)
-    drop_privileges(progress, in_userns)
+    drop_privileges(progress)
     progress.attempt(L.NNP, lambda: sc.prctl(sc.PR_SET_NO_NEW_PRIVS, 1))
     try:
         os.chdir(spec.cwd)
@@ -217,8 +224,8 @@ def _replace_fd(target: int, fd: int) -> None:
     os.close(fd)
 
 
-def enter_namespaces(spec: HelperSpec, progress: Progress) -> tuple[bool, bool]:
-    """unshare user, PID, mount, IPC (and network) namespaces; (in_userns, pidns)."""
+def enter_namespaces(spec: HelperSpec, progress: Progress) -> bool:
+    """unshare user, PID, mount, IPC (and network) namespaces; whether we got them."""
     flags = sc.CLONE_NEWNS | sc.CLONE_NEWPID | sc.CLONE_NEWIPC
     if not spec.network:
         flags |= sc.CLONE_NEWNET
@@ -228,24 +235,22 @@ def enter_namespaces(spec: HelperSpec, progress: Progress) -> tuple[bool, bool]:
         sc.unshare(sc.CLONE_NEWUSER | flags)
         _map_ids(uid, gid)
         progress.applied.append(L.USERNS)
-        in_userns = True
     except OSError as exc:
-        error = str(exc)
-        in_userns = False
+        error = reason(exc)
         progress.missing(L.USERNS, error)
         if os.geteuid() == 0:
             try:  # root can still have the other namespaces without a user namespace
                 sc.unshare(flags)
                 error = ""
             except OSError as exc2:
-                error = str(exc2)
+                error = reason(exc2)
     names = [L.PIDNS, L.MOUNTNS, L.IPCNS] + ([] if spec.network else [L.NETNS])
     for name in names:
         if error:
             progress.missing(name, error)
         else:
             progress.applied.append(name)
-    return in_userns, not error
+    return not error
 
 
 def _map_ids(uid: int, gid: int) -> None:
@@ -284,17 +289,19 @@ def _step(progress: Progress, layer: str, step: Callable[[], object]) -> bool:
     except OSError as exc:
         if layer in progress.applied:
             progress.applied.remove(layer)
-        progress.missing(layer, str(exc))
+        progress.missing(layer, reason(exc))
         return False
     return True
 
 
-def drop_privileges(progress: Progress, in_userns: bool) -> None:
+def drop_privileges(progress: Progress) -> None:
     """Lock securebits and empty every capability set (bounding, ambient, the rest)."""
 
     def drop() -> None:
-        privileged = in_userns or os.geteuid() == 0
-        if privileged:
+        # Without CAP_SETPCAP neither securebits nor the bounding set can change; then the
+        # process holds no capability at all, and no_new_privs (next layer) stops execve from
+        # granting any, so emptying the other sets is the whole job.
+        if _has_capabilities():
             sc.prctl(sc.PR_SET_SECUREBITS, SECUREBITS)
             for cap in range(sc.last_capability() + 1):
                 sc.prctl(sc.PR_CAPBSET_DROP, cap)
@@ -302,6 +309,15 @@ def drop_privileges(progress: Progress, in_userns: bool) -> None:
         sc.clear_capability_sets()
 
     progress.attempt(L.CAPS, drop)
+
+
+def _has_capabilities() -> bool:
+    """Whether any of our effective, permitted or inheritable capability sets is non-empty."""
+    with open("/proc/self/status", encoding="ascii") as fh:
+        for line in fh:
+            if line.startswith(("CapEff:", "CapPrm:", "CapInh:")) and int(line.split()[1], 16):
+                return True
+    return False
 
 
 def apply_landlock(spec: HelperSpec, progress: Progress, abi: int, abi_error: str,
@@ -327,7 +343,7 @@ def apply_landlock(spec: HelperSpec, progress: Progress, abi: int, abi_error: st
     except OSError as exc:
         for name in wanted:
             if name not in too_old:
-                progress.missing(name, str(exc))
+                progress.missing(name, reason(exc))
         return
     done = {L.LANDLOCK_FS: applied.fs, L.LANDLOCK_NET: applied.net,
             L.LANDLOCK_SCOPE: applied.scope, L.LANDLOCK_LOG: applied.log}
