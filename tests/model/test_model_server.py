@@ -139,3 +139,37 @@ def test_tool_specs_from_the_tools_package_convert_and_validate() -> None:
     assert request_violations(chat_body(prompt)) == []
     with pytest.raises(ValueError, match="unsupported tool spec type 'web_search'"):
         tool_from_dict({"type": "web_search"})
+
+
+def test_the_official_sdk_reads_our_responses_stream(model_server: ModelServer) -> None:
+    from openai import OpenAI
+
+    from support.model_server import Call, Text, Thought, responses_reply
+
+    model_server.enqueue(responses_reply(Thought(("hmm",)), Text("hello sdk"),
+                                         Call("shell", '{"command":["ls"]}', "c1"),
+                                         Call("apply_patch", "*** Begin Patch", "c2", custom=True)))
+    client = OpenAI(base_url=model_server.url, api_key="sk-test", max_retries=0)
+    with client.responses.create(model="m", input="hi", stream=True) as stream:
+        events = list(stream)
+    final = events[-1]
+    assert final.type == "response.completed"
+    assert [item.type for item in final.response.output] == [
+        "reasoning", "message", "function_call", "custom_tool_call"]
+    deltas = "".join(e.delta for e in events if e.type == "response.output_text.delta")
+    assert deltas == "hello sdk"  # and the SDK's own request passed our request checks
+
+
+def test_the_official_sdk_reads_our_chat_stream(model_server: ModelServer) -> None:
+    from openai import OpenAI
+
+    from support.model_server import ChatCall, chat_reply, chat_usage
+
+    model_server.enqueue(chat_reply("hi there", [ChatCall("shell", '{"command":["ls"]}', "k1")],
+                                    usage=chat_usage()))
+    client = OpenAI(base_url=model_server.url, api_key="sk-test", max_retries=0)
+    chunks = list(client.chat.completions.create(
+        model="m", messages=[{"role": "user", "content": "hi"}], stream=True))
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert text == "hi there"
+    assert chunks[-1].usage is not None and chunks[-1].usage.total_tokens == 19
