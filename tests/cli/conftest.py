@@ -23,7 +23,7 @@ def codex_home(tmp_path: Path) -> Path:
 @pytest.fixture
 def codex_env(tmp_path: Path, codex_home: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("CODEX_", "_CODEX"))}
+           if not k.startswith(("CODEX_", "_CODEX")) and k != "OPENAI_BASE_URL"}
     env.update(CODEX_HOME=str(codex_home), HOME=str(tmp_path), COLUMNS="120")
     return env
 

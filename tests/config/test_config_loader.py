@@ -371,3 +371,16 @@ def test_unknown_override_keys_warn(load: Loader) -> None:
     config = load("tui.notifications=true", "model=o3")
     assert len(config.warnings) == 1
     assert "tui (-c)" in config.warnings[0]
+
+
+def test_openai_base_url_env_sits_below_the_file(
+    write_config: WriteConfig, load: Loader, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:1/v1")
+    config = load()
+    assert config.model_providers["openai"].base_url == "http://127.0.0.1:1/v1"
+    assert config.sources["model_providers.openai.base_url"] == "env OPENAI_BASE_URL"
+    assert config.model_providers["openai"].wire_api == "responses"
+    write_config('[model_providers.openai]\nbase_url = "http://file/v1"\n')
+    assert load().sources["model_providers.openai.base_url"] == "config.toml:2"
+    assert load().model_providers["openai"].base_url == "http://file/v1"

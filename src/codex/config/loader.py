@@ -8,6 +8,7 @@ where each effective value came from.
 from __future__ import annotations
 
 import copy
+import os
 import re
 import tomllib
 import typing
@@ -44,8 +45,15 @@ class LoadOptions(Protocol):
     def cd(self) -> Path | None: ...
 
 
-OriginKind = Literal["default", "file", "profile", "override", "flag"]
-_RANK: dict[OriginKind, int] = {"default": 0, "file": 1, "profile": 2, "override": 3, "flag": 4}
+OriginKind = Literal["default", "env", "file", "profile", "override", "flag"]
+_RANK: dict[OriginKind, int] = {
+    "default": 0, "env": 1, "file": 2, "profile": 3, "override": 4, "flag": 5,
+}
+
+# Environment variables that set a config value, below config.toml (as in the Codex CLI).
+ENV_SETTINGS: dict[str, KeyPath] = {
+    "OPENAI_BASE_URL": ("model_providers", "openai", "base_url"),
+}
 
 
 @dataclass(frozen=True)
@@ -100,6 +108,10 @@ def load_config(
     # The layered settings: defaults < file < profile < -c < flags.
     settings: dict[str, Any] = {}
     origins: Origins = {}
+    for variable, path in ENV_SETTINGS.items():
+        value = os.environ.get(variable)
+        if value:
+            _merge(settings, origins, path, value, _fixed_origin(Origin("env", f"env {variable}")))
     file_settings = {k: v for k, v in source.doc.items() if k not in SELECTION_KEYS}
     _merge(settings, origins, (), file_settings, source.origin)
     if profile_name is not None:
@@ -149,8 +161,6 @@ def load_config(
 
 
 def _env_home() -> bool:
-    import os
-
     return bool(os.environ.get("CODEX_HOME"))
 
 
@@ -180,11 +190,17 @@ def _read_source(path: Path) -> _Source:
     return _Source(path, True, doc, index_key_lines(text))
 
 
-def _override_origin(item: Override) -> Callable[[KeyPath], Origin]:
-    def origin(_path: KeyPath) -> Origin:
-        return Origin("override", "-c", override_key=item.key)
+def _fixed_origin(origin: Origin) -> Callable[[KeyPath], Origin]:
+    """An origin function for a layer whose every value comes from one place."""
 
-    return origin
+    def origin_of(_path: KeyPath) -> Origin:
+        return origin
+
+    return origin_of
+
+
+def _override_origin(item: Override) -> Callable[[KeyPath], Origin]:
+    return _fixed_origin(Origin("override", "-c", override_key=item.key))
 
 
 # --- layering --------------------------------------------------------------------------------
@@ -254,7 +270,7 @@ def _nearest(origins: Origins, path: KeyPath) -> Origin | None:
 def _error_at(path: KeyPath, origins: Origins, source: _Source, message: str) -> ConfigError:
     key = ".".join(path)
     origin = _nearest(origins, path)
-    if origin is None or origin.kind in ("default", "flag"):
+    if origin is None or origin.kind in ("default", "env", "flag"):
         return ConfigError(str(source.path), message, key=key)
     if origin.kind == "override":
         return ConfigError(f"-c {origin.override_key}", message,
