@@ -91,43 +91,9 @@ def load_config(
     home_dir = home if home is not None else codex_home()
     source = _read_source(home_dir / CONFIG_FILENAME)
     overrides = [parse_override(raw) for raw in options.overrides]
-
-    # The selection view: the file with every -c applied, so `-c profile=x` and
-    # `-c profiles.x.model=y` behave as in the Codex CLI.
-    root = copy.deepcopy(source.doc)
-    root_origins: Origins = {}
-    _merge(root, root_origins, (), source.doc, source.origin)
-    for item in overrides:
-        _merge(root, root_origins, item.path, item.value, _override_origin(item))
-    _check_profiles_shape(root, root_origins, source)
-    for name, table in root.get("profiles", {}).items():
-        _validate(table, root_origins, source, prefix=("profiles", name))
-
+    root, root_origins = _selection_view(source, overrides)
     profile_name = _select_profile(options, root, root_origins, source)
-
-    # The layered settings: defaults < file < profile < -c < flags.
-    settings: dict[str, Any] = {}
-    origins: Origins = {}
-    for variable, path in ENV_SETTINGS.items():
-        value = os.environ.get(variable)
-        if value:
-            _merge(settings, origins, path, value, _fixed_origin(Origin("env", f"env {variable}")))
-    file_settings = {k: v for k, v in source.doc.items() if k not in SELECTION_KEYS}
-    _merge(settings, origins, (), file_settings, source.origin)
-    if profile_name is not None:
-        prefix = ("profiles", profile_name)
-        label = f"profile {profile_name}"
-
-        def profile_origin(path: KeyPath) -> Origin:
-            found = root_origins.get(prefix + path)
-            if found is not None and found.kind == "override":
-                return found
-            return source.origin(prefix + path, "profile", label)
-
-        _merge(settings, origins, (), root["profiles"][profile_name], profile_origin)
-    for item in overrides:
-        if item.path[0] not in SELECTION_KEYS:
-            _merge(settings, origins, item.path, item.value, _override_origin(item))
+    settings, origins = _layered_settings(source, overrides, root, root_origins, profile_name)
 
     validated = _validate(settings, origins, source, prefix=())
     if validated.model_provider not in validated.model_providers:
@@ -135,7 +101,6 @@ def load_config(
         raise _error_at(("model_provider",), origins, source,
                         f"unknown provider {validated.model_provider!r}: define "
                         f"[model_providers.{validated.model_provider}] or use one of {known}")
-
     profile, profile_source = _resolve_security_profile(options, validated, origins)
     work_dir, cwd_source = _resolve_cwd(options, cwd)
 
@@ -158,6 +123,55 @@ def load_config(
     sources["config_path"] = sources["codex_home"]
     sources["config_profile"] = _config_profile_source(options, root_origins, profile_name)
     return config.model_copy(update={"sources": sources})
+
+
+def _selection_view(
+    source: _Source, overrides: list[Override]
+) -> tuple[dict[str, Any], Origins]:
+    """The file with every -c applied, so `-c profile=x` and `-c profiles.x.model=y` work as
+    in the Codex CLI; every `[profiles.NAME]` table in it is validated, selected or not."""
+    root: dict[str, Any] = {}
+    root_origins: Origins = {}
+    _merge(root, root_origins, (), source.doc, source.origin)
+    for item in overrides:
+        _merge(root, root_origins, item.path, item.value, _override_origin(item))
+    _check_profiles_shape(root, root_origins, source)
+    for name, table in root.get("profiles", {}).items():
+        _validate(table, root_origins, source, prefix=("profiles", name))
+    return root, root_origins
+
+
+def _layered_settings(
+    source: _Source,
+    overrides: list[Override],
+    root: dict[str, Any],
+    root_origins: Origins,
+    profile_name: str | None,
+) -> tuple[dict[str, Any], Origins]:
+    """Merge the layers, lowest first: environment < file < config profile < -c."""
+    settings: dict[str, Any] = {}
+    origins: Origins = {}
+    for variable, path in ENV_SETTINGS.items():
+        value = os.environ.get(variable)
+        if value:
+            _merge(settings, origins, path, value, _fixed_origin(Origin("env", f"env {variable}")))
+    file_settings = {k: v for k, v in source.doc.items() if k not in SELECTION_KEYS}
+    _merge(settings, origins, (), file_settings, source.origin)
+    if profile_name is not None:
+        prefix = ("profiles", profile_name)
+        label = f"profile {profile_name}"
+
+        def profile_origin(path: KeyPath) -> Origin:
+            found = root_origins.get(prefix + path)
+            if found is not None and found.kind == "override":
+                return found
+            return source.origin(prefix + path, "profile", label)
+
+        _merge(settings, origins, (), root["profiles"][profile_name], profile_origin)
+    for item in overrides:
+        if item.path[0] not in SELECTION_KEYS:
+            _merge(settings, origins, item.path, item.value, _override_origin(item))
+    return settings, origins
 
 
 def _env_home() -> bool:
