@@ -210,8 +210,11 @@ def test_trailing_newline_preserved(ws: Path, policy: PathPolicy) -> None:
 
 def test_non_utf8_bytes_elsewhere_survive(ws: Path, policy: PathPolicy) -> None:
     (ws / "bin.txt").write_bytes(b"\xff\xfe latin\nchange me\n")
-    apply_patch(envelope("*** Update File: bin.txt", "@@", "-change me", "+changed"), policy)
+    result = apply_patch(envelope("*** Update File: bin.txt", "@@", "-change me", "+changed"),
+                         policy)
     assert (ws / "bin.txt").read_bytes() == b"\xff\xfe latin\nchanged\n"
+    assert " \ufffd\ufffd latin\n-change me\n+changed" in result.changes[0].diff
+    result.changes[0].diff.encode("utf-8")  # printable
 
 
 def test_bom_is_kept(ws: Path, policy: PathPolicy) -> None:

@@ -65,6 +65,11 @@ def _range(start: int, stop: int) -> str:
     return f"{first}" if length == 1 else f"{first},{length}"
 
 
+def _printable(line: str) -> str:
+    """Bytes that were not UTF-8 (kept as surrogates) print as U+FFFD."""
+    return line.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def unified_diff(old: Sequence[str], new: Sequence[str], opcodes: list[Opcode],
                  old_name: str, new_name: str) -> str:
     """The unified diff text ("" when nothing changed)."""
@@ -76,8 +81,8 @@ def unified_diff(old: Sequence[str], new: Sequence[str], opcodes: list[Opcode],
         out.append(f"@@ -{_range(first[1], last[2])} +{_range(first[3], last[4])} @@")
         for tag, i1, i2, j1, j2 in group:
             if tag == "equal":
-                out += [" " + line for line in old[i1:i2]]
+                out += [" " + _printable(line) for line in old[i1:i2]]
                 continue
-            out += ["-" + line for line in old[i1:i2]]
-            out += ["+" + line for line in new[j1:j2]]
+            out += ["-" + _printable(line) for line in old[i1:i2]]
+            out += ["+" + _printable(line) for line in new[j1:j2]]
     return "\n".join(out) + "\n"

@@ -341,12 +341,5 @@ def _change(kind: str, path: Path, move_path: Path | None, display: str,
             display_move: str | None, edited: Edited) -> FileChange:
     old_name = "/dev/null" if kind == "added" else f"a/{display}"
     new_name = "/dev/null" if kind == "deleted" else f"b/{display_move or display}"
-    diff = unified_diff(_printable(edited.old_lines), _printable(edited.new_lines),
-                        edited.opcodes, old_name, new_name)
+    diff = unified_diff(edited.old_lines, edited.new_lines, edited.opcodes, old_name, new_name)
     return FileChange(kind, path, move_path, display, display_move, diff)
-
-
-def _printable(lines: list[str]) -> list[str]:
-    """Lines safe to print: bytes that were not UTF-8 become U+FFFD."""
-    return [line.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-            for line in lines]
