@@ -423,3 +423,12 @@ def test_query_params_and_headers_reach_the_server(
     (request,) = model_server.requests
     assert request.query == {"api-version": "2025-04-01-preview"}
     assert request.headers["x-static"] == "1" and request.headers["x-from-env"] == "blue"
+
+
+def test_429_without_header_uses_the_hint_in_the_message(
+    model_server: ModelServer, run_turn: Callable[..., TurnResult]
+) -> None:
+    model_server.enqueue(error_reply(429, "Rate limit reached. Please try again in 750ms.",
+                                     "rate_limit_exceeded"), responses_text("ok"))
+    result = run_turn()
+    assert result.text == "ok" and result.sleeps == [0.75]

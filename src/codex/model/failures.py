@@ -69,6 +69,8 @@ def classify(
 ) -> ModelError:
     """The exception for an error the provider reported; see the module docstring."""
     where = f"{provider.config.name} ({provider.endpoint})"
+    if retry_after_s is None:
+        retry_after_s = retry_after_from_message(message)
     lowered = f"{code or ''} {message}".lower()
     if status in (401, 403):
         key = provider.config.env_key
@@ -102,8 +104,6 @@ def classify(
     retryable = code is None or code in RETRYABLE_CODES or (
         code.isdigit() and is_retryable_status(int(code))
     )
-    if retry_after_s is None:
-        retry_after_s = retry_after_from_message(message)
     return ModelResponseFailed(
         f"{where} reported an error: {message}" + (f" (code {code})" if code else ""),
         code=code,
