@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from codex.tools.invocation import PatchInvocation, detect_apply_patch
 
@@ -41,3 +43,18 @@ def test_recognised(argv: list[str], expected: PatchInvocation) -> None:
 )
 def test_not_recognised(argv: list[str]) -> None:
     assert detect_apply_patch(argv) is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.text(max_size=40), st.sampled_from(
+    ["bash", "-lc", "sh", "-c", "apply_patch", "apply_patch <<'EOF'\n", "\nEOF", "cd x && "])),
+    max_size=4))
+def test_detection_never_crashes(argv: list[str]) -> None:
+    detect_apply_patch(argv)
+    if len(argv) == 3:
+        detect_apply_patch([argv[0], "-lc", "".join(argv)])
+
+
+def test_detection_is_fast_on_pathological_whitespace() -> None:
+    script = "apply_patch <<'EOF'\n" + " \t" * 200_000 + "\nnot the tag"
+    assert detect_apply_patch(["bash", "-lc", script]) is None

@@ -16,13 +16,9 @@ from dataclasses import dataclass
 _PATCH_COMMANDS = frozenset({"apply_patch", "applypatch"})
 _SHELLS = frozenset({"bash", "sh", "zsh", "dash"})
 _SHELL_FLAGS = frozenset({"-c", "-lc", "-cl", "-l", "--login"})
-_HEREDOC_SCRIPT = re.compile(
-    r"""\A\s*
-    (?:cd\s+(?P<dir>'[^']*'|"[^"]*"|[^\s;&|'"]+)\s*&&\s*)?
-    (?:apply_patch|applypatch)\s*<<-?\s*(?P<q>['"]?)(?P<tag>[A-Za-z_][\w.-]*)(?P=q)[ \t]*\n
-    (?P<body>.*?)\n?
-    [ \t]*(?P=tag)[ \t]*\s*\Z""",
-    re.DOTALL | re.VERBOSE,
+_HEREDOC_HEADER = re.compile(
+    r"""^\s*(?:cd\s+(?P<dir>'[^']*'|"[^"]*"|[^\s;&|'"]+)\s*&&\s*)?"""
+    r"""(?:apply_patch|applypatch)\s*<<-?\s*(?P<q>['"]?)(?P<tag>[A-Za-z_][\w.-]*)(?P=q)[ \t]*$"""
 )
 
 
@@ -44,9 +40,18 @@ def detect_apply_patch(argv: list[str]) -> PatchInvocation | None:
     if program in _SHELLS and len(argv) >= 3 and set(argv[1:-1]) <= _SHELL_FLAGS and any(
         "c" in flag for flag in argv[1:-1] if not flag.startswith("--")
     ):
-        match = _HEREDOC_SCRIPT.match(argv[-1])
-        if match:
-            directory = match.group("dir")
-            cd = shlex.split(directory)[0] if directory else None
-            return PatchInvocation(patch=match.group("body"), cd=cd)
+        return _heredoc(argv[-1])
     return None
+
+
+def _heredoc(script: str) -> PatchInvocation | None:
+    """`[cd DIR &&] apply_patch <<TAG` + body + `TAG`, and nothing after it."""
+    lines = script.strip().split("\n")
+    if len(lines) < 2:
+        return None
+    header = _HEREDOC_HEADER.match(lines[0])
+    if header is None or lines[-1].strip() != header.group("tag"):
+        return None
+    directory = header.group("dir")
+    cd = shlex.split(directory)[0] if directory else None
+    return PatchInvocation(patch="\n".join(lines[1:-1]), cd=cd)
