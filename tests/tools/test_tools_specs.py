@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+import pytest
+
+from codex.patch import parse_patch
 from codex.tools.registry import default_registry
 from codex.tools.specs import (
     APPLY_PATCH_LARK_GRAMMAR,
@@ -83,3 +87,44 @@ def test_registry_specs_follow_the_chosen_patch_form() -> None:
     assert [s["type"] for s in default_registry("freeform").specs()] == [
         "function", "custom", "function"]
     assert [s["type"] for s in default_registry("function").specs()] == ["function"] * 3
+
+
+def _grammar() -> object:
+    """The grammar as Python's lark can load it: lark refuses terminals that can match the
+    empty string, so `/(.*)/` becomes the equivalent optional `/(.+)/?`; nothing else
+    changes."""
+    lark = pytest.importorskip("lark")
+    assert APPLY_PATCH_LARK_GRAMMAR.count("/(.*)/") == 2
+    return lark.Lark(APPLY_PATCH_LARK_GRAMMAR.replace("/(.*)/", "/(.+)/?"), parser="lalr")
+
+
+def test_grammar_is_valid_lark_and_accepts_every_operation() -> None:
+    parser = _grammar()
+    patch = ("*** Begin Patch\n*** Add File: a.txt\n+hello\n*** Delete File: b.txt\n"
+             "*** Update File: c.py\n*** Move to: d.py\n@@ def f():\n-    return 1\n"
+             "+    return 2\n     pass\n@@\n-x\n+y\n*** End of File\n*** End Patch\n")
+    parser.parse(patch)  # type: ignore[attr-defined]
+
+
+def test_what_the_grammar_accepts_our_parser_accepts(tmp_path: Path) -> None:
+    """Any patch the model's sampler can produce must be readable by codex.patch."""
+    parser = _grammar()
+    samples = [
+        "*** Begin Patch\n*** Add File: x\n+\n*** End Patch",
+        "*** Begin Patch\n*** Update File: x\n@@ ctx\n \n-a\n+b\n*** End Patch\n",
+        "*** Begin Patch\n*** Update File: x\n*** Move to: y\n*** End Patch\n",
+        "*** Begin Patch\n*** Update File: x\n-a\n*** End of File\n*** Delete File: z\n"
+        "*** End Patch\n",
+    ]
+    for sample in samples:
+        parser.parse(sample)  # type: ignore[attr-defined]
+        parse_patch(sample)
+
+
+def test_grammar_rejects_what_is_not_a_patch() -> None:
+    lark = pytest.importorskip("lark")
+    parser = _grammar()
+    for bad in ("*** Begin Patch\n*** End Patch\n", "hello\n",
+                "*** Begin Patch\n*** Add File: x\nno plus\n*** End Patch\n"):
+        with pytest.raises(lark.exceptions.LarkError):
+            parser.parse(bad)  # type: ignore[attr-defined]
