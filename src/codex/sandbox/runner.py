@@ -140,6 +140,12 @@ class SandboxResult:
         return data
 
 
+# Re-executing through /proc/self/exe reaches our own binary even when the path to it is not
+# searchable by the current uid (an interpreter under /root run via setpriv as nobody);
+# argv[0] stays sys.executable so Python still finds its prefix the usual way.
+_SELF_EXE = "/proc/self/exe" if os.path.exists("/proc/self/exe") else sys.executable
+
+
 def helper_command() -> list[str]:
     """How to start the helper: the same program, re-executed with the helper token.
 
@@ -217,7 +223,7 @@ def _run_helper(request: SandboxRequest, spec: HelperSpec) -> SandboxResult:
     start = time.monotonic()
     try:
         proc = subprocess.Popen(
-            [*helper_command(), str(spec_r), str(status_w)], cwd="/",
+            [*helper_command(), str(spec_r), str(status_w)], executable=_SELF_EXE, cwd="/",
             env={}, stdin=stdin, stdout=out, stderr=out,
             pass_fds=(spec_r, status_w), start_new_session=True)
     except BaseException:
