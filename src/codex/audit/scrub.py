@@ -81,7 +81,9 @@ class Scrubber:
         secret_values: Iterable[str] = (),
         homes: Iterable[str] = (),
         users: Iterable[str] = (),
+        max_chars: int | None = MAX_FIELD_CHARS,
     ) -> None:
+        self._max_chars = max_chars
         values = sorted({v for v in secret_values if len(v) >= MIN_SECRET_LENGTH},
                         key=len, reverse=True)
         self._secrets = re.compile("|".join(map(re.escape, values))) if values else None
@@ -122,6 +124,14 @@ class Scrubber:
         homes |= {os.path.realpath(h) for h in homes}
         return cls(secrets, homes, users)
 
+    @classmethod
+    def secrets_only(cls, environ: Mapping[str, str] | None = None) -> Scrubber:
+        """Secrets only, no length cap: for text that must keep its meaning (a session's
+        conversation and rollout), where `[HOME]`/`[USER]` and cuts would corrupt it."""
+        env = os.environ if environ is None else environ
+        return cls([value for name, value in env.items() if _SECRET_NAME.search(name)],
+                   max_chars=None)
+
     def scrub(self, text: str) -> str:
         """Scrubbed, storable and length-capped version of `text`."""
         text = clean_text(text)
@@ -133,7 +143,7 @@ class Scrubber:
             text = self._homes.sub(HOME, text)
         if self._users is not None:
             text = self._users.sub(USER, text)
-        if len(text) > MAX_FIELD_CHARS:
-            dropped = len(text) - MAX_FIELD_CHARS
-            text = f"{text[:MAX_FIELD_CHARS]}...[{dropped} more characters]"
+        if self._max_chars is not None and len(text) > self._max_chars:
+            dropped = len(text) - self._max_chars
+            text = f"{text[:self._max_chars]}...[{dropped} more characters]"
         return text
