@@ -184,6 +184,13 @@ def test_crlf_patch_text_applies_to_lf_file(ws: Path, policy: PathPolicy) -> Non
     assert (ws / "u.txt").read_bytes() == b"a\nB\n"
 
 
+def test_lone_carriage_return_is_content(ws: Path, policy: PathPolicy) -> None:
+    (ws / "r.txt").write_bytes(b"progress\r50%\nend\n")
+    apply_patch(envelope("*** Update File: r.txt", "@@", " progress\r50%", "-end", "+END"),
+                policy)
+    assert (ws / "r.txt").read_bytes() == b"progress\r50%\nEND\n"
+
+
 def test_mixed_endings_only_touched_lines_change(ws: Path, policy: PathPolicy) -> None:
     (ws / "m.txt").write_bytes(b"a\r\nb\nc\r\nd\r\n")
     apply_patch(envelope("*** Update File: m.txt", "@@", " c", "-d", "+D"), policy)

@@ -155,7 +155,7 @@ class _Reader:
 
 def parse_patch(text: str) -> Patch:
     """Parse patch text (lenient as described in the module docstring)."""
-    normalised = text.replace("\r\n", "\n").replace("\r", "\n")
+    normalised = text.replace("\r\n", "\n")  # a lone CR is content, not a line break
     body, offset = _split_heredoc(normalised)
     all_lines = body.split("\n")
     # Locate the envelope: first and last non-blank lines.
