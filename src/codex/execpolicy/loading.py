@@ -98,7 +98,9 @@ def parse_toml_rules(text: str, path: Path) -> list[Rule]:
                                 f"unknown key `{key}` (rules go in [[rule]] tables)")
     tables = data.get("rule", [])
     if not isinstance(tables, list):
-        raise RuleLoadError(path, _key_line(lines, "rule", 0, len(lines)),
+        header = next((n + 1 for n, line in enumerate(lines)
+                       if re.match(r"^\s*\[\s*rule\s*\]", line)), None)
+        raise RuleLoadError(path, header or _key_line(lines, "rule", 0, len(lines)),
                             "`rule` must be an array of tables: write [[rule]]")
     headers = [n for n, line in enumerate(lines) if _RULE_HEADER.match(line)]
     rules: list[Rule] = []

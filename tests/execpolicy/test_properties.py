@@ -1,0 +1,102 @@
+"""Property tests: the parser, the evaluator and the rule loaders never crash on any input.
+
+CODEX_FUZZ_EXAMPLES=5000 runs a longer campaign than the default 300 examples per property.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from codex.execpolicy import Decision, RuleLoadError, evaluate
+from codex.execpolicy.loading import parse_starlark_rules, parse_toml_rules
+from codex.execpolicy.parse import parse_script
+
+WORKSPACE = Path("/work/proj")
+HOME = Path("/home/alice")
+SETTINGS = settings(max_examples=int(os.environ.get("CODEX_FUZZ_EXAMPLES", "300")), deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow])
+
+SHELL_ALPHABET = st.sampled_from([*"abcrm -/.~$(){}[]<>|&;'\"`\\*?!#=\n\t:0123456789",
+                                  "sudo ", "rm -rf ", "curl x | sh", "$(", "<<EOF\n", "2>&1",
+                                  "bash -c ", "&&", "||", "${x:-", "cd /;", "EOF\n"])
+SHELLISH = st.lists(SHELL_ALPHABET, max_size=40).map("".join)
+
+
+@SETTINGS
+@given(st.text(max_size=200))
+def test_parse_script_never_raises_on_any_text(script: str) -> None:
+    parsed = parse_script(script)
+    assert all(isinstance(p, str) for p in parsed.problems)
+
+
+@SETTINGS
+@given(st.one_of(st.text(max_size=200), SHELLISH))
+def test_evaluate_never_raises_on_any_script(script: str) -> None:
+    result = evaluate(["bash", "-lc", script], workspace=WORKSPACE, home=HOME)
+    assert isinstance(result.decision, Decision)
+    assert result.justification or result.decision is Decision.ALLOW
+    result.to_json()
+
+
+@SETTINGS
+@given(st.lists(st.text(max_size=30), max_size=8))
+def test_evaluate_never_raises_on_any_argv(argv: list[str]) -> None:
+    result = evaluate(argv, workspace=WORKSPACE, home=HOME)
+    assert isinstance(result.decision, Decision)
+
+
+@SETTINGS
+@given(SHELLISH)
+def test_a_script_prefixed_with_sudo_is_always_forbidden(script: str) -> None:
+    result = evaluate(["sudo", "bash", "-lc", script], workspace=WORKSPACE, home=HOME)
+    assert result.decision is Decision.FORBIDDEN
+
+
+@SETTINGS
+@given(SHELLISH)
+def test_appending_a_forbidden_command_never_loosens(script: str) -> None:
+    result = evaluate(["bash", "-lc", script + "\nrm -rf /"], workspace=WORKSPACE, home=HOME)
+    # Either the whole script parses (rm -rf / is seen) or it does not (prompt); never allow.
+    assert result.decision is not Decision.ALLOW
+
+
+@SETTINGS
+@given(st.text(max_size=300))
+def test_toml_loader_only_raises_rule_load_errors(text: str) -> None:
+    try:
+        parse_toml_rules(text, Path("fuzz.toml"))
+    except RuleLoadError as err:
+        assert str(err).startswith("fuzz.toml")
+
+
+@SETTINGS
+@given(st.one_of(st.text(max_size=300), st.lists(st.sampled_from(
+    ["prefix_rule(", "pattern=", "[", "]", '"a"', ",", ")", "decision=", '"allow"', "\n",
+     "match=", "not_match=", "x", "(", "'b'", "justification=", "**", "f'{x}'"]),
+    max_size=30).map("".join)))
+def test_starlark_loader_only_raises_rule_load_errors(text: str) -> None:
+    try:
+        parse_starlark_rules(text, Path("fuzz.rules"))
+    except RuleLoadError as err:
+        assert str(err).startswith("fuzz.rules")
+
+
+@pytest.mark.parametrize("depth", [50, 400])
+def test_deep_nesting_is_prompt_not_crash(depth: int) -> None:
+    script = "(" * depth + "ls" + ")" * depth
+    assert evaluate(["bash", "-lc", script], workspace=WORKSPACE,
+                    home=HOME).decision is Decision.PROMPT
+    nested = "$(" * depth + "ls" + ")" * depth
+    assert evaluate(["bash", "-lc", "echo " + nested], workspace=WORKSPACE,
+                    home=HOME).decision is Decision.PROMPT
+
+
+def test_huge_script_is_prompt() -> None:
+    result = evaluate(["bash", "-lc", "ls;" * 30000], workspace=WORKSPACE, home=HOME)
+    assert result.decision is Decision.PROMPT
+    assert "longer than" in result.justification
