@@ -285,3 +285,21 @@ def test_update_plan_through_the_registry(ws: Path, home: Path) -> None:
         make_ctx(ws, home))
     assert out.success and out.text == "Plan updated"
     assert out.data["items"] == [{"text": "a", "status": "in_progress", "completed": False}]
+
+
+def test_file_edited_while_the_user_reviews_is_not_overwritten(ws: Path, home: Path) -> None:
+    target = ws / "a.txt"
+    target.write_text("a\n")
+
+    def review(preview: object) -> ReviewDecision:
+        target.write_text("the user's own edit\n")  # the user edits while deciding
+        return ReviewDecision.APPROVED
+
+    ctx = make_ctx(ws, home, approval=ApprovalPolicy.UNTRUSTED)
+    ctx.approve_patch = review  # type: ignore[assignment]
+    out = default_registry().dispatch(
+        "apply_patch", "*** Begin Patch\n*** Update File: a.txt\n@@\n-a\n+b\n*** End Patch",
+        ctx, kind="custom")
+    assert not out.success
+    assert "changed while the patch was being applied" in out.text
+    assert target.read_text() == "the user's own edit\n"

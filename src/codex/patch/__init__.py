@@ -7,6 +7,9 @@ Public API (stdlib only, so the tools layer and `codex apply-patch` stay light):
   was refused, or a hunk/file operation cannot apply; nothing was written) or `CommitFailed`
   (the disk failed midway; the tree was restored from backups).
 - `preview_patch(text, policy) -> PatchResult`: the same checks and diffs, no writes.
+- `prepare_patch(text, policy) -> PatchPlan` then `commit_patch(plan) -> PatchResult`: the
+  two halves of `apply_patch`, for callers that ask someone (or record something) between
+  computing a patch and writing it; the commit refuses files changed since `prepare_patch`.
 - `PathPolicy.from_sandbox_policy(sandbox_policy, workdir)`: the write rule of a profile.
 - `PatchResult.changes`: `FileChange(kind=added|updated|deleted|moved, path, move_path,
   diff)` for front ends; `PatchResult.summary()` is the text the model sees.
@@ -17,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from codex.patch.commit import CommitFailed, commit_plan
-from codex.patch.engine import FileChange, PatchFailed, plan_patch
+from codex.patch.engine import FileChange, PatchFailed, PatchPlan, plan_patch
 from codex.patch.parser import Patch, PatchParseError, parse_patch, strip_heredoc
 from codex.patch.paths import PathPolicy, PathRefused
 
@@ -44,17 +47,30 @@ class PatchResult:
         return {"applied": self.applied, "changes": [c.to_json() for c in self.changes]}
 
 
+def prepare_patch(text: str, policy: PathPolicy) -> PatchPlan:
+    """Parse `text`, check its paths and compute every file (no writes)."""
+    return plan_patch(parse_patch(text), policy)
+
+
+def preview_of(plan: PatchPlan) -> PatchResult:
+    """What `plan` would change."""
+    return PatchResult(changes=tuple(plan.changes), applied=False)
+
+
+def commit_patch(plan: PatchPlan) -> PatchResult:
+    """Write `plan` all-or-nothing."""
+    commit_plan(plan)
+    return PatchResult(changes=tuple(plan.changes), applied=True)
+
+
 def preview_patch(text: str, policy: PathPolicy) -> PatchResult:
     """Parse and plan `text` without writing anything."""
-    plan = plan_patch(parse_patch(text), policy)
-    return PatchResult(changes=tuple(plan.changes), applied=False)
+    return preview_of(prepare_patch(text, policy))
 
 
 def apply_patch(text: str, policy: PathPolicy) -> PatchResult:
     """Parse, plan and atomically commit `text` (see the module docstring for errors)."""
-    plan = plan_patch(parse_patch(text), policy)
-    commit_plan(plan)
-    return PatchResult(changes=tuple(plan.changes), applied=True)
+    return commit_patch(prepare_patch(text, policy))
 
 
 __all__ = [
@@ -63,11 +79,15 @@ __all__ = [
     "Patch",
     "PatchFailed",
     "PatchParseError",
+    "PatchPlan",
     "PatchResult",
     "PathPolicy",
     "PathRefused",
     "apply_patch",
+    "commit_patch",
     "parse_patch",
+    "prepare_patch",
+    "preview_of",
     "preview_patch",
     "strip_heredoc",
 ]

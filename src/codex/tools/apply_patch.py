@@ -18,9 +18,10 @@ from codex.patch import (
     PatchParseError,
     PatchResult,
     PathPolicy,
-    apply_patch,
+    commit_patch,
     parse_patch,
-    preview_patch,
+    prepare_patch,
+    preview_of,
 )
 from codex.protocol import ApprovalPolicy, ReviewDecision
 from codex.tools.base import PatchApprover, ToolContext, ToolOutput
@@ -51,7 +52,7 @@ def handle_apply_patch(arguments: dict[str, Any] | str, ctx: ToolContext,
     policy = PathPolicy.from_sandbox_policy(ctx.sandbox_policy, workdir or ctx.workspace)
     try:
         patch = parse_patch(text)
-        preview = preview_patch(text, policy)
+        plan = prepare_patch(text, policy)
     except PatchParseError as exc:
         return ToolOutput(text=f"{exc}\nNo file was changed.", success=False)
     except PatchFailed as exc:
@@ -59,7 +60,8 @@ def handle_apply_patch(arguments: dict[str, Any] | str, ctx: ToolContext,
             targets = [_op_target(op.path, policy) for op in patch.ops]
             _audit_denial(ctx, targets, "; ".join(exc.problems))
         return _failure(str(exc), exc.problems, refused=exc.refused)
-    targets = [str(c.move_path or c.path) for c in preview.changes]
+    preview = preview_of(plan)
+    targets = [str(p) for c in preview.changes for p in (c.path, c.move_path) if p is not None]
     if ctx.approval_policy is ApprovalPolicy.UNTRUSTED:
         approve = ctx.approve_patch or approver_for_patches(ctx)
         decision = approve(preview) if approve else None
@@ -76,9 +78,7 @@ def handle_apply_patch(arguments: dict[str, Any] | str, ctx: ToolContext,
         return _failure(f"patch not applied: cannot record it in the audit log ({exc})",
                         [str(exc)], refused=True)
     try:
-        result = apply_patch(text, policy)
-    except PatchFailed as exc:  # the tree changed between preview and apply
-        return _failure(str(exc), exc.problems, refused=exc.refused)
+        result = commit_patch(plan)  # exactly what was approved and recorded
     except CommitFailed as exc:
         return _failure(str(exc), [str(exc)], refused=False)
     return ToolOutput(text=result.summary(), success=True, data=_data(result))
