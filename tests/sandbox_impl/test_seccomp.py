@@ -100,11 +100,31 @@ def test_socket_families(network: bool, name: str) -> None:
     probe = lambda: raw(NR["socket"], domain, kind, proto)  # noqa: E731
     got = decide(ours(network, True), probe)
     assert got == decide(libseccomp(network, True), probe)
-    allowed = {"unix", "netlink-route"} | ({"inet", "inet6"} if network else set())
+    allowed = {"netlink-route"} | ({"inet", "inet6"} if network else set())
     if name in allowed:
         assert got == decide(None, probe), "an allowed family must behave as without filter"
     else:
         assert got == errno.EAFNOSUPPORT
+
+
+SOCK_STREAM, SOCK_SEQPACKET, SOCK_NONBLOCK = 1, 5, 0o4000
+
+
+@pytest.mark.parametrize("kind,allowed", [(SOCK_STREAM, True),
+                                          (SOCK_STREAM | SOCK_NONBLOCK, True),
+                                          (SOCK_DGRAM, False), (SOCK_SEQPACKET, False)])
+def test_socketpairs_are_stream_only(kind: int, allowed: bool) -> None:
+    def probe() -> int:
+        pair = (ctypes.c_int * 2)()
+        result = raw(NR["socketpair"], AF_UNIX, kind, 0, ctypes.addressof(pair))
+        if result == 0:
+            os.close(pair[0])
+            os.close(pair[1])
+        return result
+    assert decide(None, probe) == 0
+    expected = 0 if allowed else errno.EPROTONOSUPPORT
+    assert decide(ours(False, True), probe) == expected
+    assert decide(libseccomp(False, True), probe) == expected
 
 
 def _tiocsti(high: int) -> Callable[[], int]:

@@ -29,6 +29,8 @@ NE, LT, LE, EQ, GE, GT, MASKED_EQ = 1, 2, 3, 4, 5, 6, 7
 AF_UNIX, AF_INET, AF_INET6, AF_NETLINK = 1, 2, 10, 16
 AF_MAX = 46  # first family number the kernel does not know (6.x)
 NETLINK_ROUTE = 0
+SOCK_STREAM = 1
+SOCK_TYPE_MASK = 0xF  # the rest of `type` carries SOCK_NONBLOCK / SOCK_CLOEXEC
 
 TIOCSTI = 0x5412
 TIOCLINUX = 0x541C
@@ -126,11 +128,18 @@ def rules_for(network: bool, read_only: bool) -> list[Rule]:
         rules.append(Rule("clone", errno.EPERM, (Cmp(0, MASKED_EQ, flag, flag),)))
     for request in (TIOCSTI, TIOCLINUX):
         rules.append(Rule("ioctl", errno.EPERM, (Cmp(1, MASKED_EQ, 0xFFFFFFFF, request),)))
-    families = (AF_UNIX, AF_NETLINK) + ((AF_INET, AF_INET6) if network else ())
+    # No AF_UNIX socket(): Landlock (ABI < 8) cannot stop connect() to a socket file by
+    # path, and the host is full of them (tmux, ssh-agent, editor IPC, dbus) that run code
+    # or sign with the user's keys outside the sandbox. Connected pairs stay available
+    # (pipes between a program's own processes), as stream pairs only: a datagram pair
+    # could still sendto() any named socket.
+    families = (AF_NETLINK,) + ((AF_INET, AF_INET6) if network else ())
     rules += _socket_rules("socket", families)
     rules.append(Rule("socket", errno.EAFNOSUPPORT,
                       (Cmp(0, EQ, AF_NETLINK), Cmp(2, NE, NETLINK_ROUTE))))
     rules += _socket_rules("socketpair", (AF_UNIX,))
+    rules += [Rule("socketpair", errno.EPROTONOSUPPORT, (Cmp(1, MASKED_EQ, SOCK_TYPE_MASK, kind),))
+              for kind in range(SOCK_TYPE_MASK + 1) if kind != SOCK_STREAM]
     for name in ("mknod", "mknodat"):
         index = 1 if name == "mknod" else 2
         for kind in (S_IFCHR, S_IFBLK):
