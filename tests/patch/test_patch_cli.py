@@ -137,3 +137,22 @@ def test_help_teaches_the_profile(ws: Path, home: Path) -> None:
     assert result.returncode == 0
     assert "--profile workspace-write" in result.stdout
     assert "all-or-nothing" in result.stdout
+
+
+def test_applied_and_refused_patches_are_audited(ws: Path, home: Path) -> None:
+    from codex.audit import read_entries, verify_log
+
+    assert codex(["--profile", "workspace-write", "apply-patch"], ws, home,
+                 stdin=ADD).returncode == 0
+    assert codex(["--profile", "workspace-write", "apply-patch"], ws, home,
+                 stdin=envelope("*** Add File: .vscode/tasks.json", "+{}")).returncode == 1
+    assert verify_log(home / "audit").ok
+    entries = [(e.operation, e.decision, e.actor) for e in read_entries(home / "audit")]
+    assert entries == [("patch_apply", "allowed", "user"), ("patch_apply", "denied", "user")]
+
+
+def test_audit_can_be_disabled(ws: Path, home: Path) -> None:
+    (home / "config.toml").write_text("[audit]\nenabled = false\n")
+    assert codex(["--profile", "workspace-write", "apply-patch"], ws, home,
+                 stdin=ADD).returncode == 0
+    assert not (home / "audit").exists()

@@ -3,14 +3,18 @@
 The patch is checked against the path policy of the effective security profile, exactly as
 when the agent applies it, and lands atomically. The default profile (`offline`) writes
 nothing, so a user who runs the command without choosing one gets a one-line explanation
-naming the flag (`--profile workspace-write`) instead of a list of refused paths.
+naming the flag (`--profile workspace-write`) instead of a list of refused paths. Applied
+and refused patches are recorded in the audit log (actor `user`) unless `[audit] enabled =
+false`; a patch that cannot be recorded is not applied.
 Exit codes: 0 applied, 1 not applied (nothing changed), 2 usage error.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
+import uuid
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -51,14 +55,17 @@ def apply_patch_command(
                            "nothing.")
     ] = False,
 ) -> None:
+    from codex.audit import AuditError
+    from codex.cli.audit_cmd import open_audit_log
     from codex.cli.common import load_effective_config
     from codex.patch import (
         CommitFailed,
         PatchFailed,
         PatchParseError,
         PathPolicy,
-        apply_patch,
-        preview_patch,
+        commit_patch,
+        prepare_patch,
+        preview_of,
     )
 
     text = _read_patch(file, json_output)
@@ -71,14 +78,36 @@ def apply_patch_command(
             "security_profile in config.toml) to apply patches in the workspace",
             json_output, code=1,
         )
+    audit = None if dry_run else open_audit_log(config)
+    session = f"cli-{uuid.uuid4().hex[:12]}"
+
+    def record(targets: list[str], decision: str, reason: str) -> None:
+        if audit is not None:
+            audit.record("patch_apply", ", ".join(targets), decision, reason,
+                         policy.profile, session, "user")
+
     try:
-        result = preview_patch(text, policy) if dry_run else apply_patch(text, policy)
+        plan = prepare_patch(text, policy)
     except PatchParseError as exc:
         _fail(f"{exc}", json_output, code=1)
     except PatchFailed as exc:
+        if exc.refused:
+            with contextlib.suppress(AuditError):
+                record([str(config.cwd)], "denied", "; ".join(exc.problems))
         _fail(str(exc), json_output, code=1, problems=exc.problems, refused=exc.refused)
-    except CommitFailed as exc:
-        _fail(str(exc), json_output, code=1)
+    result = preview_of(plan)
+    if not dry_run:
+        targets = [str(p) for c in result.changes for p in (c.path, c.move_path) if p]
+        try:
+            record(targets, "allowed", ", ".join(f"{c.kind} {c.display_path}"
+                                                 for c in result.changes))
+        except AuditError as exc:
+            _fail(f"patch not applied: cannot record it in the audit log ({exc})", json_output,
+                  code=1)
+        try:
+            result = commit_patch(plan)
+        except CommitFailed as exc:
+            _fail(str(exc), json_output, code=1)
     if json_output:
         typer.echo(json.dumps({"ok": True, "dry_run": dry_run, **result.to_json()}))
         return
