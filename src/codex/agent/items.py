@@ -1,0 +1,109 @@
+"""Thread items for tool calls: what front ends see of a call before and after it runs.
+
+`started_item` is the `item.started` of a call (a command in progress), `finished_item` maps a
+tool's `ToolOutput.data` to the completed item (command_execution, file_change, todo_list, or
+an error item when a call could not be understood). Kinds follow `codex exec --json`: patch
+changes are add / delete / update (a move is an update of the new path).
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from typing import Any
+
+from codex.model import ToolCall
+from codex.protocol import (
+    AgentEvent,
+    CommandExecutionItem,
+    ErrorItem,
+    FileChangeItem,
+    FileUpdateChange,
+    LiveFileDiff,
+    ThreadItem,
+    TodoEntry,
+    TodoListItem,
+)
+from codex.tools.base import ToolOutput
+from codex.tools.invocation import detect_apply_patch
+
+_KINDS = {"added": "add", "add": "add", "deleted": "delete", "delete": "delete",
+          "updated": "update", "update": "update", "moved": "update"}
+
+
+def shell_argv(call: ToolCall) -> list[str] | None:
+    """The argv of a `shell` call that will run a command (not an apply_patch in disguise)."""
+    if call.name != "shell" or call.kind != "function":
+        return None
+    try:
+        arguments = json.loads(call.arguments or "{}")
+    except ValueError:
+        return None
+    command = arguments.get("command") if isinstance(arguments, dict) else None
+    if not isinstance(command, list) or not command or \
+            not all(isinstance(a, str) for a in command):
+        return None
+    return None if detect_apply_patch(command) is not None else command
+
+
+def started_item(call: ToolCall, item_id: str) -> ThreadItem | None:
+    """The in-progress item for a call that takes time (a command), else None."""
+    argv = shell_argv(call)
+    if argv is None:
+        return None
+    return CommandExecutionItem(id=item_id, command=shlex.join(argv))
+
+
+def finished_item(call: ToolCall, item_id: str, output: ToolOutput) -> ThreadItem:
+    """The completed item for a call's output."""
+    data = output.data
+    kind = data.get("type")
+    if kind == "command_execution":
+        status = data.get("status", "failed" if not output.success else "completed")
+        argv = data.get("command")
+        command = shlex.join(argv) if isinstance(argv, list) else str(argv)
+        # A refused command has no output; its reason is what a reader needs instead.
+        shown = data.get("reason") if status == "declined" else data.get("aggregated_output")
+        return CommandExecutionItem(
+            id=item_id, command=command, aggregated_output=str(shown or ""),
+            exit_code=_int_or_none(data.get("exit_code")),
+            status=status if status in ("completed", "failed", "declined") else "failed")
+    if kind == "file_change":
+        changes = tuple(_change(c) for c in data.get("changes", ()) if isinstance(c, dict))
+        return FileChangeItem(id=item_id, changes=changes,
+                              status="completed" if output.success else "failed")
+    if kind == "todo_list":
+        return TodoListItem(id=item_id, items=tuple(
+            TodoEntry(text=str(i.get("text", "")), completed=bool(i.get("completed")))
+            for i in data.get("items", ()) if isinstance(i, dict)))
+    argv = shell_argv(call)
+    if argv is not None or call.name == "shell":
+        return CommandExecutionItem(id=item_id, command=shlex.join(argv) if argv else call.name,
+                                    aggregated_output=output.text, exit_code=None,
+                                    status="failed")
+    return ErrorItem(id=item_id, message=f"{call.name}: {output.text}")
+
+
+def diff_events(item_id: str, output: ToolOutput) -> list[AgentEvent]:
+    """One live diff per file a successful patch changed (human front ends show them)."""
+    if output.data.get("type") != "file_change" or not output.success:
+        return []
+    events: list[AgentEvent] = []
+    for change in output.data.get("changes", ()):
+        if isinstance(change, dict) and change.get("diff"):
+            events.append(LiveFileDiff(item_id=item_id, path=_display_path(change),
+                                       diff=str(change["diff"])))
+    return events
+
+
+def _change(change: dict[str, Any]) -> FileUpdateChange:
+    kind = _KINDS.get(str(change.get("kind")), "update")
+    return FileUpdateChange.model_validate({"path": _display_path(change), "kind": kind})
+
+
+def _display_path(change: dict[str, Any]) -> str:
+    return str(change.get("move_path") or change.get("path") or "")
+
+
+def _int_or_none(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

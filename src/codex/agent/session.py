@@ -1,0 +1,235 @@
+"""A session: one conversation with the model, its tools, and its rollout.
+
+    settings = SessionSettings.from_config(config, provider=provider, approver=approver,
+                                           audit=audit_log, max_turns=50)
+    async with Session.open(settings, resume=load_rollout(path) or None) as session:
+        result = await run_task(session, UserInput(text="..."), emit)   # codex.agent.turn
+
+The session owns the conversation history (what the next request sends), the tool registry
+and the guard chain every command goes through, one `ModelClient` (one keep-alive connection
+for all requests) and the rollout writer. Everything added to the history passes the secrets
+scrubber first and is written durably to the rollout before the session goes on, so a resumed
+session sends exactly what was recorded.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from codex import __version__
+from codex.agent.instructions import (
+    EnvironmentContext,
+    build_instructions,
+    discover_project_docs,
+    instructions_hash,
+    read_user_doc,
+    user_shell,
+)
+from codex.agent.rollout import LoadedRollout, RolloutWriter, new_session_id
+from codex.approvals import Approver
+from codex.audit import AuditLog, Scrubber
+from codex.config import EffectiveConfig
+from codex.model import (
+    CustomToolCall,
+    CustomToolCallOutput,
+    FunctionCall,
+    FunctionCallOutput,
+    InputItem,
+    Message,
+    ModelClient,
+    Reasoning,
+    ResolvedProvider,
+    ToolSpec,
+    tool_from_dict,
+)
+from codex.protocol import ApprovalPolicy, SandboxPolicy
+from codex.tools.base import ToolContext
+from codex.tools.guarded_exec import Guard
+from codex.tools.registry import ToolRegistry, default_registry
+
+DEFAULT_MAX_TURNS = 100
+ABORTED_OUTPUT = "aborted: the turn ended (interrupted or the session stopped) before this " \
+                 "call finished"
+_TOOL_WORKERS = 8
+
+
+@dataclass(frozen=True)
+class SessionSettings:
+    """Everything a session needs from the configuration and the front end."""
+
+    cwd: Path
+    codex_home: Path
+    model: str
+    provider: ResolvedProvider
+    provider_id: str
+    sandbox_policy: SandboxPolicy
+    approval_policy: ApprovalPolicy
+    approver: Approver
+    audit: AuditLog | None
+    project_doc_max_bytes: int = 32 * 1024
+    project_doc_fallback_filenames: tuple[str, ...] = ()
+    env: dict[str, str] = dataclasses.field(default_factory=dict)
+    env_passthrough: tuple[str, ...] = ()
+    max_turns: int = DEFAULT_MAX_TURNS
+    apply_patch_tool: Literal["freeform", "function"] = "freeform"
+    originator: str = "codex_exec"
+
+    @classmethod
+    def from_config(cls, config: EffectiveConfig, *, provider: ResolvedProvider,
+                    provider_id: str, approver: Approver, audit: AuditLog | None,
+                    model: str | None = None, max_turns: int = DEFAULT_MAX_TURNS,
+                    apply_patch_tool: Literal["freeform", "function"] = "freeform",
+                    ) -> SessionSettings:
+        shell_env = config.shell_environment_policy
+        return cls(
+            cwd=config.cwd, codex_home=config.codex_home, model=model or config.model,
+            provider=provider, provider_id=provider_id, sandbox_policy=config.sandbox_policy(),
+            approval_policy=config.approval_policy, approver=approver, audit=audit,
+            project_doc_max_bytes=config.project_doc_max_bytes,
+            project_doc_fallback_filenames=tuple(config.project_doc_fallback_filenames),
+            env=dict(shell_env.set), env_passthrough=tuple(shell_env.include_only),
+            max_turns=max_turns, apply_patch_tool=apply_patch_tool)
+
+
+class Session:
+    """See the module docstring; build with `Session.open`."""
+
+    def __init__(self, settings: SessionSettings, session_id: str, instructions: str,
+                 history: list[InputItem], rollout: RolloutWriter, client: ModelClient,
+                 scrubber: Scrubber) -> None:
+        self.settings = settings
+        self.id = session_id
+        self.instructions = instructions
+        self.history = history
+        self.rollout = rollout
+        self.client = client
+        self.scrubber = scrubber
+        self.registry: ToolRegistry = default_registry(settings.apply_patch_tool)
+        self.tools: list[ToolSpec] = [tool_from_dict(s) for s in self.registry.specs()]
+        guard = Guard.create(
+            codex_home=settings.codex_home, approval_policy=settings.approval_policy,
+            approver=settings.approver, audit=settings.audit, session_id=session_id,
+            actor="agent", env=settings.env, env_passthrough=settings.env_passthrough)
+        self.tool_context = ToolContext(
+            workspace=settings.cwd, sandbox_policy=settings.sandbox_policy,
+            approval_policy=settings.approval_policy, session_id=session_id, guard=guard,
+            audit=settings.audit)
+        self.executor = ThreadPoolExecutor(max_workers=_TOOL_WORKERS,
+                                           thread_name_prefix="codex-tool")
+        self._item_counter = 0
+
+    @classmethod
+    @asynccontextmanager
+    async def open(cls, settings: SessionSettings,
+                   resume: LoadedRollout | None = None) -> AsyncIterator[Session]:
+        """Start a new session (new rollout) or continue `resume` (same id, same file).
+
+        Raises RuleLoadError (bad exec-policy rules) and RolloutError before any request.
+        """
+        scrubber = Scrubber.secrets_only()
+        instructions = build_session_instructions(settings, scrubber)
+        if resume is None:
+            session_id = new_session_id()
+            history: list[InputItem] = []
+            rollout = RolloutWriter.create(settings.codex_home, session_id,
+                                           _meta(settings, instructions))
+        else:
+            session_id = resume.session_id
+            history = list(resume.items)
+            rollout = RolloutWriter.resume(resume.path)
+        try:
+            async with ModelClient(settings.provider) as client:
+                session = cls(settings, session_id, instructions, history, rollout, client,
+                              scrubber)
+                try:
+                    if resume is not None:
+                        session.answer_unanswered_calls()
+                    yield session
+                finally:
+                    session.executor.shutdown(wait=True, cancel_futures=True)
+        finally:
+            rollout.close()
+
+    def next_item_id(self) -> str:
+        """`item_0`, `item_1`, ...: ids of the thread items this process reports."""
+        item_id = f"item_{self._item_counter}"
+        self._item_counter += 1
+        return item_id
+
+    def record(self, item: InputItem) -> None:
+        """Scrub `item`, add it to the history and make it durable in the rollout."""
+        clean = scrub_item(item, self.scrubber)
+        self.history.append(clean)
+        self.rollout.append_items((clean,))
+
+    def record_event(self, kind: str, payload: dict[str, Any]) -> None:
+        """A non-conversation line in the rollout (turn context, turn end)."""
+        self.rollout.append(kind, payload)
+
+    def answer_unanswered_calls(self) -> list[str]:
+        """Record an 'aborted' output for every call that has none (the process that made it
+        died or was interrupted first), so the next request is a valid conversation."""
+        missing = set(calls_without_output(self.history))
+        for item in list(self.history):
+            if isinstance(item, FunctionCall) and item.call_id in missing:
+                self.record(FunctionCallOutput(item.call_id, ABORTED_OUTPUT))
+            elif isinstance(item, CustomToolCall) and item.call_id in missing:
+                self.record(CustomToolCallOutput(item.call_id, ABORTED_OUTPUT))
+        return sorted(missing)
+
+
+def build_session_instructions(settings: SessionSettings, scrubber: Scrubber) -> str:
+    environment = EnvironmentContext(
+        cwd=settings.cwd, security_profile=settings.sandbox_policy.profile,
+        approval_policy=settings.approval_policy.value,
+        network_access=settings.sandbox_policy.network, shell=user_shell())
+    return build_instructions(
+        user_doc=read_user_doc(settings.codex_home),
+        project_docs=discover_project_docs(
+            settings.cwd, fallback_names=settings.project_doc_fallback_filenames,
+            max_bytes=settings.project_doc_max_bytes),
+        environment=environment, scrubber=scrubber)
+
+
+def _meta(settings: SessionSettings, instructions: str) -> dict[str, Any]:
+    return {
+        "cwd": str(settings.cwd),
+        "originator": settings.originator,
+        "cli_version": __version__,
+        "model": settings.model,
+        "model_provider": settings.provider_id,
+        "security_profile": settings.sandbox_policy.profile,
+        "approval_policy": settings.approval_policy.value,
+        "instructions_hash": instructions_hash(instructions),
+    }
+
+
+def scrub_item(item: InputItem, scrubber: Scrubber) -> InputItem:
+    """`item` with secrets removed from every free-text field."""
+    scrub = scrubber.scrub
+    match item:
+        case Message(text=text):
+            return dataclasses.replace(item, text=scrub(text))
+        case FunctionCall(arguments=arguments):
+            return dataclasses.replace(item, arguments=scrub(arguments))
+        case CustomToolCall(input=text):
+            return dataclasses.replace(item, input=scrub(text))
+        case FunctionCallOutput(output=output) | CustomToolCallOutput(output=output):
+            return dataclasses.replace(item, output=scrub(output))
+        case Reasoning(summary=summary):
+            return dataclasses.replace(item, summary=tuple(scrub(s) for s in summary))
+    return item
+
+
+def calls_without_output(history: Sequence[InputItem]) -> list[str]:
+    """Call ids in `history` that have no output yet."""
+    answered = {i.call_id for i in history
+                if isinstance(i, FunctionCallOutput | CustomToolCallOutput)}
+    return [i.call_id for i in history
+            if isinstance(i, FunctionCall | CustomToolCall) and i.call_id not in answered]

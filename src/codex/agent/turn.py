@@ -1,0 +1,235 @@
+"""The turn loop: one user prompt, worked on until the model ends the turn.
+
+    result = await run_task(session, UserInput(text=...), emit)
+
+Each step sends the whole history, streams the answer (text and reasoning deltas go to `emit`
+as live events), records the response's items once it completed, and runs the tool calls it
+asked for: all of them at once (worker threads, since the guard chain is synchronous), each
+output recorded under its call id as soon as it is ready. The loop ends when a response asks
+for no tool, after `max_turns` model requests (turn.failed saying how to raise the cap), on a
+model error (turn.failed with its one-line message), or when the task is cancelled (Ctrl-C):
+the stream is closed, running commands are killed, every call without an output gets an
+'aborted' one, and the result says `interrupted`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Callable
+from concurrent.futures import Future
+from contextlib import aclosing
+from dataclasses import dataclass, field
+from typing import Literal
+
+from codex.agent.cancel import kill_running_commands
+from codex.agent.items import diff_events, finished_item, started_item
+from codex.agent.session import Session
+from codex.model import (
+    Completed,
+    CustomToolCall,
+    CustomToolCallOutput,
+    FunctionCall,
+    FunctionCallOutput,
+    Message,
+    MessageItem,
+    ModelError,
+    Prompt,
+    Reasoning,
+    ReasoningDelta,
+    ReasoningItem,
+    Retrying,
+    TextDelta,
+    ToolCall,
+)
+from codex.protocol import (
+    AgentEvent,
+    AgentMessageItem,
+    ErrorInfo,
+    ErrorItem,
+    ItemCompleted,
+    ItemStarted,
+    ItemUpdated,
+    LiveCommandOutput,
+    LiveRetry,
+    LiveTextDelta,
+    TodoListItem,
+    TokenUsage,
+    TurnCompleted,
+    TurnFailed,
+    TurnStarted,
+    UserInput,
+)
+from codex.protocol import ReasoningItem as ReasoningThreadItem
+from codex.tools.base import ToolOutput
+
+Emit = Callable[[AgentEvent], None]
+INTERRUPTED_MESSAGE = "interrupted: the turn was cancelled (Ctrl-C) and its commands killed"
+_THREAD_GRACE_S = 10.0
+
+
+@dataclass
+class TaskResult:
+    """How a task ended, what it cost, and the last thing the assistant said."""
+
+    status: Literal["completed", "failed", "interrupted"]
+    usage: TokenUsage = field(default_factory=TokenUsage)
+    last_message: str | None = None
+    error: str | None = None
+    model_requests: int = 0
+
+
+@dataclass
+class _Turn:
+    session: Session
+    emit: Emit
+    usage: TokenUsage = field(default_factory=TokenUsage)
+    last_message: str | None = None
+    requests: int = 0
+    plan_item: TodoListItem | None = None
+    running: list[Future[ToolOutput]] = field(default_factory=list)
+
+
+async def run_task(session: Session, user_input: UserInput, emit: Emit) -> TaskResult:
+    """Work on one prompt until the model ends the turn; see the module docstring."""
+    turn = _Turn(session, emit)
+    settings = session.settings
+    session.record_event("turn_context", {
+        "cwd": str(settings.cwd), "model": settings.model,
+        "security_profile": settings.sandbox_policy.profile,
+        "approval_policy": settings.approval_policy.value})
+    session.record(Message("user", user_input.text))
+    emit(TurnStarted())
+    try:
+        while turn.requests < settings.max_turns:
+            calls = await _request(turn, user_input)
+            if not calls:
+                return _finish(turn, "completed")
+            await _run_tools(turn, calls)
+        return _finish(turn, "failed", (
+            f"turn cap reached: the model made {settings.max_turns} requests without "
+            "finishing; raise the cap with --max-turns N (or -c agent_max_turns=N)"))
+    except ModelError as exc:
+        return _finish(turn, "failed", str(exc))
+    except asyncio.CancelledError:
+        await _stop_running(turn)
+        session.answer_unanswered_calls()
+        return _finish(turn, "interrupted", INTERRUPTED_MESSAGE)
+
+
+async def _request(turn: _Turn, user_input: UserInput) -> list[ToolCall]:
+    """One model request; records its items and returns the tool calls it made."""
+    session = turn.session
+    prompt = Prompt(model=session.settings.model, instructions=session.instructions,
+                    input=tuple(session.history), tools=session.tools,
+                    output_schema=user_input.output_schema, prompt_cache_key=session.id)
+    turn.requests += 1
+    calls: list[ToolCall] = []
+    emit = turn.emit
+    async with aclosing(session.client.stream(prompt)) as stream:
+        async for event in stream:
+            if isinstance(event, TextDelta):
+                emit(LiveTextDelta(text=event.text))
+            elif isinstance(event, ReasoningDelta):
+                emit(LiveTextDelta(text=event.text, reasoning=True))
+            elif isinstance(event, Retrying):
+                emit(LiveRetry(message=f"retrying the model request ({event.attempt}/"
+                                       f"{event.max_retries}) in {event.delay_s:.1f}s: "
+                                       f"{event.reason}",
+                               discard_partial=event.discard_partial))
+            elif isinstance(event, MessageItem):
+                session.record(Message("assistant", event.text))
+                turn.last_message = event.text
+                emit(ItemCompleted(item=AgentMessageItem(id=session.next_item_id(),
+                                                         text=event.text)))
+            elif isinstance(event, ReasoningItem):
+                session.record(Reasoning(event.id, event.summary, event.encrypted_content))
+                text = "\n\n".join(event.summary or event.content)
+                if text:
+                    emit(ItemCompleted(item=ReasoningThreadItem(id=session.next_item_id(),
+                                                                text=text)))
+            elif isinstance(event, ToolCall):
+                session.record(CustomToolCall(event.call_id, event.name, event.arguments)
+                               if event.kind == "custom"
+                               else FunctionCall(event.call_id, event.name, event.arguments))
+                calls.append(event)
+            elif isinstance(event, Completed):
+                _add_usage(turn, event)
+    return calls
+
+
+def _add_usage(turn: _Turn, completed: Completed) -> None:
+    usage = completed.usage
+    if usage is not None:
+        turn.usage = TokenUsage(
+            input_tokens=turn.usage.input_tokens + usage.input_tokens,
+            cached_input_tokens=turn.usage.cached_input_tokens + usage.cached_input_tokens,
+            output_tokens=turn.usage.output_tokens + usage.output_tokens)
+    if completed.status == "incomplete":
+        turn.emit(ItemCompleted(item=ErrorItem(
+            id=turn.session.next_item_id(),
+            message=f"the model stopped early: {completed.incomplete_reason or 'incomplete'}")))
+
+
+async def _run_tools(turn: _Turn, calls: list[ToolCall]) -> None:
+    """Run every call of one response concurrently; record each output as it finishes."""
+    await asyncio.gather(*(_run_call(turn, call) for call in calls))
+
+
+async def _run_call(turn: _Turn, call: ToolCall) -> None:
+    session, emit = turn.session, turn.emit
+    loop = asyncio.get_running_loop()
+    item_id = session.next_item_id() if call.name != "update_plan" or turn.plan_item is None \
+        else turn.plan_item.id
+    started = started_item(call, item_id)
+    if started is not None:
+        emit(ItemStarted(item=started))
+
+    def on_output(stream: str, chunk: bytes) -> None:
+        loop.call_soon_threadsafe(emit, LiveCommandOutput(
+            item_id=item_id, stream=stream, text=chunk.decode("utf-8", "replace")))
+
+    context = dataclasses.replace(session.tool_context, on_output=on_output)
+    future = session.executor.submit(session.registry.dispatch, call.name, call.arguments,
+                                     context, kind=call.kind)
+    turn.running.append(future)
+    try:
+        output = await asyncio.wrap_future(future)
+    finally:
+        turn.running.remove(future)
+    session.record(CustomToolCallOutput(call.call_id, output.text) if call.kind == "custom"
+                   else FunctionCallOutput(call.call_id, output.text))
+    for event in diff_events(item_id, output):
+        emit(event)
+    item = finished_item(call, item_id, output)
+    if isinstance(item, TodoListItem):
+        emit(ItemStarted(item=item) if turn.plan_item is None else ItemUpdated(item=item))
+        turn.plan_item = item
+    else:
+        emit(ItemCompleted(item=item))
+
+
+async def _stop_running(turn: _Turn) -> None:
+    """Kill the commands of cancelled calls and wait (bounded) for their threads to end."""
+    running = list(turn.running)
+    if not running:
+        return
+    kill_running_commands()
+    await asyncio.wait([asyncio.wrap_future(f) for f in running], timeout=_THREAD_GRACE_S)
+
+
+def _finish(turn: _Turn, status: Literal["completed", "failed", "interrupted"],
+            error: str | None = None) -> TaskResult:
+    if turn.plan_item is not None:
+        turn.emit(ItemCompleted(item=turn.plan_item))
+    payload: dict[str, object] = {"status": status, "usage": turn.usage.model_dump(),
+                                  "model_requests": turn.requests}
+    if error is not None:
+        payload["error"] = error
+    turn.session.record_event("turn_end", payload)
+    if status == "completed":
+        turn.emit(TurnCompleted(usage=turn.usage))
+    else:
+        turn.emit(TurnFailed(error=ErrorInfo(message=error or status)))
+    return TaskResult(status, turn.usage, turn.last_message, error, turn.requests)
+

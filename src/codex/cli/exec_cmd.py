@@ -1,0 +1,317 @@
+"""`codex exec [OPTIONS] [PROMPT | -]`: run the agent non-interactively on one prompt.
+
+    codex exec "fix the failing test"            # prompt as an argument
+    git diff | codex exec "review this diff" -   # `-` (or piped stdin with no prompt) reads stdin
+    codex exec --json "..."                      # one JSON event per line (Codex CLI shapes)
+    codex exec resume --last "continue"          # continue the most recent session
+    codex exec resume 0199a213 "and now the docs"
+
+Nobody can answer an approval prompt here, so a command the approval policy would ask about is
+refused with the reason (the model is told). Exit codes: 0 done, 1 model or tool failure (the
+turn failed), 2 usage error, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM). The session
+is recorded under CODEX_HOME/sessions and can be resumed after any of them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import os
+import signal
+import sys
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from codex.cli.common import global_options, load_effective_config
+
+if TYPE_CHECKING:
+    from codex.agent import LoadedRollout, SessionSettings, TaskResult
+    from codex.config import EffectiveConfig
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+OSS_DEFAULT_MODEL = "gpt-oss:20b"
+
+EPILOG = (
+    "Examples: codex exec \"explain this repo\" | codex exec --json -s workspace-write "
+    "\"fix the tests\" | git diff | codex exec \"review\" - | codex exec resume --last "
+    "\"continue\". Exit codes: 0 done, 1 failed, 2 usage, 130 interrupted."
+)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `exec` command."""
+    app.command("exec", epilog=EPILOG)(exec_command)
+
+
+class _Usage(Exception):
+    """A usage error: one line, exit 2."""
+
+
+def exec_command(
+    ctx: typer.Context,
+    args: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="[PROMPT | -] | resume [--last | ID] [PROMPT | -]",
+                       help="The task. `-` reads it from stdin (so does piped stdin with no "
+                            "prompt). `resume` continues a recorded session."),
+    ] = None,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print one JSON event per line on stdout "
+                                          "(thread.started, turn.*, item.*).")] = False,
+    output_last_message: Annotated[
+        Path | None, typer.Option("-o", "--output-last-message", metavar="FILE",
+                                  help="Also write the assistant's last message to FILE.")
+    ] = None,
+    output_schema: Annotated[
+        Path | None, typer.Option("--output-schema", metavar="FILE",
+                                  help="A JSON Schema the final answer must follow.")] = None,
+    skip_git_repo_check: Annotated[
+        bool, typer.Option("--skip-git-repo-check",
+                           help="Allow running outside a git repository.")] = False,
+    model: Annotated[str | None, typer.Option("-m", "--model", metavar="MODEL",
+                                              help="The model to use.")] = None,
+    oss: Annotated[bool, typer.Option("--oss", help="Use a local open-source model "
+                                                    "provider (Ollama).")] = False,
+    last: Annotated[bool, typer.Option("--last", help="With `resume`: the most recent "
+                                                      "session.")] = False,
+    max_turns: Annotated[
+        int | None, typer.Option("--max-turns", metavar="N", min=1,
+                                 help="Stop after N model requests for this task "
+                                      "(default: agent_max_turns, 100).")] = None,
+    full_auto: Annotated[
+        bool, typer.Option("--full-auto", help="Shortcut for -s workspace-write (writes in "
+                                               "the workspace, no network).")] = False,
+    config: Annotated[
+        list[str] | None, typer.Option("-c", "--config", metavar="KEY=VALUE",
+                                       help="Override a config value (as the global -c).")
+    ] = None,
+    config_profile: Annotated[
+        str | None, typer.Option("--config-profile", metavar="NAME",
+                                 help="Use [profiles.NAME] from config.toml.")] = None,
+    profile: Annotated[
+        str | None, typer.Option("--profile", metavar="PROFILE",
+                                 help="Security profile (as the global --profile).")] = None,
+    sandbox: Annotated[
+        str | None, typer.Option("-s", "--sandbox", metavar="MODE",
+                                 help="read-only, workspace-write, danger-full-access.")] = None,
+    cd: Annotated[
+        Path | None, typer.Option("-C", "--cd", metavar="DIR",
+                                  help="Work in DIR instead of the current directory.")] = None,
+) -> None:
+    """Run codex non-interactively on one prompt (or continue a session with `resume`)."""
+    _merge_options(ctx, config, config_profile, profile, sandbox or (
+        "workspace-write" if full_auto and not profile else None), cd)
+    try:
+        words = list(args or [])
+        resume_id, prompt_arg = _parse_words(words, last)
+        schema = _read_schema(output_schema) if output_schema else None
+        cfg = load_effective_config(ctx)
+        if not skip_git_repo_check:
+            _require_git_repo(cfg.cwd)
+        prompt = _read_prompt(prompt_arg)
+    except _Usage as exc:
+        typer.echo(f"codex exec: {exc}", err=True)
+        raise typer.Exit(EXIT_USAGE) from None
+    code = _run(cfg, prompt=prompt, schema=schema, resume_id=resume_id,
+                resume=bool(words) and words[0] == "resume", model=model, oss=oss,
+                max_turns=max_turns or cfg.agent_max_turns, json_output=json_output,
+                last_message_file=output_last_message)
+    raise typer.Exit(code)
+
+
+def _merge_options(ctx: typer.Context, overrides: list[str] | None, config_profile: str | None,
+                   profile: str | None, sandbox: str | None, cd: Path | None) -> None:
+    """Options given after `exec` extend/override the global ones given before it."""
+    base = global_options(ctx)
+    merged = dataclasses.replace(
+        base,
+        overrides=(*base.overrides, *(overrides or ())),
+        config_profile=config_profile or base.config_profile,
+        security_profile=profile or base.security_profile,
+        sandbox_mode=sandbox or base.sandbox_mode,
+        cd=cd or base.cd,
+    )
+    ctx.find_root().obj = merged
+
+
+def _parse_words(words: list[str], last: bool) -> tuple[str | None, str | None]:
+    """(session id to resume or None, prompt word) from the positional words."""
+    if words and words[0] == "resume":
+        rest = words[1:]
+        if last:
+            if len(rest) > 1:
+                raise _Usage("resume --last takes at most one PROMPT")
+            return None, rest[0] if rest else None
+        if not rest:
+            raise _Usage("resume needs a session: `resume --last` or `resume ID`")
+        if len(rest) > 2:
+            raise _Usage("resume takes ID and at most one PROMPT (quote the prompt)")
+        return rest[0], rest[1] if len(rest) > 1 else None
+    if last:
+        raise _Usage("--last only goes with `resume` (codex exec resume --last PROMPT)")
+    if len(words) > 1:
+        raise _Usage(f"expected one PROMPT, got {len(words)} words; quote the prompt")
+    return None, words[0] if words else None
+
+
+def _read_schema(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise _Usage(f"--output-schema {path}: cannot read it ({exc.strerror})") from None
+    except ValueError as exc:
+        raise _Usage(f"--output-schema {path}: not valid JSON ({exc}); give a JSON Schema "
+                     "file") from None
+    if not isinstance(data, dict):
+        raise _Usage(f"--output-schema {path}: a JSON Schema must be a JSON object")
+    return data
+
+
+def _require_git_repo(cwd: Path) -> None:
+    from codex.agent.instructions import git_root
+
+    if git_root(cwd) is None:
+        raise _Usage(f"{cwd} is not inside a git repository; run codex in a repository, or "
+                     "pass --skip-git-repo-check to run here anyway")
+
+
+def _read_prompt(word: str | None) -> str:
+    if word == "-" or (word is None and not sys.stdin.isatty()):
+        text = sys.stdin.read()
+        if not text.strip():
+            raise _Usage("the prompt read from stdin is empty")
+        return text
+    if word is None:
+        raise _Usage("no prompt: pass PROMPT, or `-` to read it from stdin")
+    if not word.strip():
+        raise _Usage("the prompt is empty")
+    return word
+
+
+def _run(cfg: EffectiveConfig, *, prompt: str, schema: dict[str, Any] | None,
+         resume_id: str | None, resume: bool, model: str | None, oss: bool, max_turns: int,
+         json_output: bool, last_message_file: Path | None) -> int:
+    from codex.agent import RolloutError, SessionSettings, find_rollout, load_rollout
+    from codex.approvals import NonInteractiveApprover
+    from codex.cli.audit_cmd import open_audit_log
+    from codex.execpolicy import RuleLoadError
+    from codex.model import MissingApiKeyError, ProviderConfigError, resolve_provider
+
+    try:
+        provider = resolve_provider(cfg.model_provider, cfg.model_providers, oss=oss)
+    except ProviderConfigError as exc:
+        typer.echo(f"codex exec: {exc}", err=True)
+        return EXIT_USAGE
+    except MissingApiKeyError as exc:
+        typer.echo(f"codex exec: {exc}", err=True)
+        return EXIT_FAILED
+    try:
+        loaded = load_rollout(find_rollout(cfg.codex_home, resume_id)) if resume else None
+    except RolloutError as exc:
+        typer.echo(f"codex exec: {exc}", err=True)
+        return EXIT_FAILED
+    chosen_model = model or (str(loaded.meta.get("model")) if loaded else None) or \
+        (OSS_DEFAULT_MODEL if oss else cfg.model)
+    settings = SessionSettings.from_config(
+        cfg, provider=provider, provider_id="oss" if oss else cfg.model_provider,
+        approver=NonInteractiveApprover(), audit=open_audit_log(cfg), model=chosen_model,
+        max_turns=max_turns)
+    try:
+        return asyncio.run(_session_main(settings, loaded, prompt, schema, json_output,
+                                         last_message_file))
+    except RuleLoadError as exc:
+        typer.echo(f"codex exec: {exc}", err=True)
+        return EXIT_USAGE
+    except RolloutError as exc:
+        typer.echo(f"codex exec: {exc}", err=True)
+        return EXIT_FAILED
+    except KeyboardInterrupt:  # Ctrl-C before the turn started (or a second Ctrl-C)
+        typer.echo("codex exec: interrupted", err=True)
+        return EXIT_INTERRUPTED
+
+
+async def _session_main(settings: SessionSettings, loaded: LoadedRollout | None, prompt: str,
+                        schema: dict[str, Any] | None, json_output: bool,
+                        last_message_file: Path | None) -> int:
+    from codex.agent import Session, run_task
+    from codex.cli.exec_render import HumanRenderer, JsonRenderer
+    from codex.protocol import ThreadStarted, UserInput
+
+    renderer: JsonRenderer | HumanRenderer = JsonRenderer() if json_output else HumanRenderer()
+    async with Session.open(settings, resume=loaded) as session:
+        if isinstance(renderer, HumanRenderer):
+            renderer.header(_header(session.id, settings, loaded))
+        renderer(ThreadStarted(thread_id=session.id))
+        task = asyncio.ensure_future(run_task(session, UserInput(text=prompt,
+                                                                 output_schema=schema),
+                                              renderer))
+        stopped_by = _cancel_on_signals(task)
+        try:
+            result = await task
+        finally:
+            _restore_signals()
+    if last_message_file is not None and result.last_message is not None:
+        _write_atomically(last_message_file, result.last_message)
+    return _exit_code(result, stopped_by)
+
+
+def _header(session_id: str, settings: SessionSettings,
+            loaded: LoadedRollout | None) -> list[tuple[str, str]]:
+    return [
+        ("session", session_id + (" (resumed)" if loaded else "")),
+        ("model", f"{settings.model} ({settings.provider_id})"),
+        ("workdir", str(settings.cwd)),
+        ("profile", settings.sandbox_policy.profile),
+        ("approval", f"{settings.approval_policy.value} (non-interactive: asking means no)"),
+    ]
+
+
+def _cancel_on_signals(task: asyncio.Future[TaskResult]) -> list[int]:
+    """Ctrl-C / SIGTERM cancel the task (once; a second Ctrl-C is the default again)."""
+    loop = asyncio.get_running_loop()
+    stopped_by: list[int] = []
+
+    def stop(signum: int) -> None:
+        stopped_by.append(signum)
+        loop.remove_signal_handler(signum)
+        task.cancel()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop, signum)
+    return stopped_by
+
+
+def _restore_signals() -> None:
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.remove_signal_handler(signum)
+
+
+def _exit_code(result: TaskResult, stopped_by: list[int]) -> int:
+    if result.status == "completed":
+        return EXIT_OK
+    if result.status == "interrupted":
+        return 128 + stopped_by[0] if stopped_by else EXIT_INTERRUPTED
+    return EXIT_FAILED
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """temp file in the same directory + fsync + rename: never a half-written FILE."""
+    directory = path.parent if str(path.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text if text.endswith("\n") else text + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
