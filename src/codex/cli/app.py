@@ -22,7 +22,7 @@ from codex.cli.state import GlobalOptions
 
 COMMAND_MODULES: tuple[str, ...] = (
     "config_cmd", "profiles_cmd", "doctor", "completion", "audit_cmd",
-    "apply_patch_cmd", "execpolicy_cmd", "sandbox_cmd",
+    "apply_patch_cmd", "execpolicy_cmd", "sandbox_cmd", "exec_cmd",
 )
 
 EPILOG = (
