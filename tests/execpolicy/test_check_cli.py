@@ -38,7 +38,8 @@ def test_json_output_for_a_script(tmp_path: Path) -> None:
     assert data["decision"] == "forbidden"
     assert data["workspace"] == str(tmp_path.resolve())
     assert "builtin:pipe-to-shell" in {m["rule"] for m in data["matched_rules"]}
-    assert [c["argv"] for c in data["commands"]][:2] == [["sh"], ["ls"]]
+    assert [c["argv"] for c in data["commands"]] == [["ls"], ["curl", "-fsSL", "https://x.sh"],
+                                                      ["sh"]]
 
 
 def test_rule_files_from_home_and_flag(tmp_path: Path) -> None:

@@ -153,7 +153,8 @@ def _git_safe(args: Sequence[str]) -> bool:
     sub, rest, understood = git_subcommand(args)
     if not understood or sub not in _GIT_READ_ONLY:
         return False
-    if any(a.split("=", 1)[0] in _GIT_OUTPUT_OPTIONS for a in rest):
+    if any(a.split("=", 1)[0] in _GIT_OUTPUT_OPTIONS or (sub == "grep" and a.startswith("-O"))
+           for a in rest):
         return False
     if sub == "branch":
         return _git_branch_lists(rest)
@@ -356,7 +357,7 @@ def _rm(argv: Sequence[str], ctx: Context) -> list[RuleMatch]:
             found.append(builtin_match(
                 "rm-outside-workspace", Decision.PROMPT,
                 f"deletes {path} outside the workspace {ctx.workspace}", argv))
-        elif recursive and path == ctx.workspace:
+        elif recursive and path in (ctx.workspace, ctx.workspace.rstrip("/") + "/*"):
             found.append(builtin_match("rm-workspace", Decision.PROMPT,
                                        "deletes the whole workspace", argv))
     return found
@@ -437,9 +438,38 @@ def _file_writers(argv: Sequence[str], ctx: Context) -> list[RuleMatch]:
         written = operands[-1:] if len(operands) >= 2 else []
     elif name == "sed" and _has_short(options, "i", "--in-place"):
         written = operands[1:]
+    elif name in ("curl", "wget"):
+        written = _option_values(argv[1:], ("-o", "--output") if name == "curl"
+                                 else ("-O", "--output-document"))
     else:
         return []
     return [m for w in written if (m := write_target_danger(w, ctx, argv)) is not None]
+
+
+def _option_values(args: Sequence[str], names: tuple[str, ...]) -> list[str]:
+    """Values of an option given as `-o VALUE`, `--output VALUE` or `--output=VALUE`."""
+    values = []
+    for index, arg in enumerate(args):
+        if arg in names and index + 1 < len(args):
+            values.append(args[index + 1])
+        elif arg.startswith("--") and arg.split("=", 1)[0] in names and "=" in arg:
+            values.append(arg.split("=", 1)[1])
+    return values
+
+
+def _find(argv: Sequence[str], ctx: Context) -> list[RuleMatch]:
+    """Judge the commands `find -exec/-execdir/-ok` would run like any other command."""
+    found: list[RuleMatch] = []
+    args = list(argv[1:])
+    for index, arg in enumerate(args):
+        if arg in ("-exec", "-execdir", "-ok", "-okdir"):
+            payload: list[str] = []
+            for word in args[index + 1:]:
+                if word in (";", "+"):
+                    break
+                payload.append(word)
+            found.extend(dangerous(payload, ctx))
+    return found
 
 
 def _kill(argv: Sequence[str], ctx: Context) -> list[RuleMatch]:
@@ -460,7 +490,7 @@ def _always(name: str, decision: Decision, why: str) -> Callable[[Sequence[str],
 
 _DANGEROUS: dict[str, Callable[[Sequence[str], Context], list[RuleMatch]]] = {
     "rm": _rm, "chmod": _chmod_chown, "chown": _chmod_chown, "chgrp": _chmod_chown,
-    "dd": _dd, "git": _git, "kill": _kill,
+    "dd": _dd, "git": _git, "kill": _kill, "find": _find,
     "crontab": _always("crontab", Decision.PROMPT,
                        "crontab schedules commands that run outside codex"),
 }
@@ -495,16 +525,6 @@ def dangerous(argv: Sequence[str], ctx: Context) -> list[RuleMatch]:
 DOWNLOADERS = frozenset({"curl", "wget", "fetch", "aria2c", "http", "https", "xh"})
 INTERPRETERS = frozenset({"sh", "bash", "zsh", "dash", "ksh", "fish", "python", "python3",
                           "perl", "ruby", "node", "php", "source", ".", "eval", "sudo"})
-
-
-def pipe_to_interpreter(argv_by_stage: dict[int, Sequence[str]]) -> bool:
-    """True when a downloader's output flows into a later interpreter stage of one pipeline."""
-    first_download = min((stage for stage, argv in argv_by_stage.items()
-                          if argv and program_name(argv[0]) in DOWNLOADERS), default=None)
-    if first_download is None:
-        return False
-    return any(stage > first_download and argv and is_interpreter(argv[0])
-               for stage, argv in argv_by_stage.items())
 
 
 def is_interpreter(word: str) -> bool:

@@ -21,7 +21,6 @@ from codex.execpolicy.builtin import (
     downloader,
     is_interpreter,
     known_safe,
-    pipe_to_interpreter,
     resolve_path,
     write_target_danger,
 )
@@ -73,32 +72,49 @@ class _Evaluator:
                 "fork-bomb", Decision.FORBIDDEN,
                 f"the function `{name}` calls itself (fork bomb)", (name,)))
         peeled = [peel(cmd.argv).argv for cmd in parsed.commands]
-        self._downloads_into_interpreters(parsed, peeled)
         for cmd, inner in zip(parsed.commands, peeled, strict=True):
             extra = [m for r in cmd.redirects if r.writes_file and isinstance(r.target, str)
                      and (m := write_target_danger(r.target, ctx, cmd.argv)) is not None]
             self.simple(cmd, ctx, depth=depth, extra=extra)
             ctx = _after_cd(inner, cmd, ctx)
+        self._downloads_into_interpreters(parsed, peeled)
 
     def _downloads_into_interpreters(self, parsed: ParsedScript,
                                      peeled: list[tuple[str, ...]]) -> None:
-        stages: dict[int, dict[int, Sequence[str]]] = defaultdict(dict)
-        for cmd, inner in zip(parsed.commands, peeled, strict=True):
-            stages[cmd.pipeline][cmd.stage] = inner
+        """`curl … | sh`, `sh -c "$(curl …)"`, `bash <(curl …)`, `cat <(curl …) | sh`."""
+        parents = [cmd.parent for cmd in parsed.commands]
+
+        def ancestors(index: int) -> list[int]:
+            chain: list[int] = []
+            parent = parents[index]
+            while parent is not None and parent not in chain:
+                chain.append(parent)
+                parent = parents[parent]
+            return chain
+
+        downloaders = [i for i, inner in enumerate(peeled) if inner and downloader(inner[0])]
+        fed_by_download = set(downloaders)
+        for index in downloaders:
+            fed_by_download.update(ancestors(index))
         why = ("runs code downloaded from the network without review; download it to a file, "
                "read it, then run it")
-        for by_stage in stages.values():
-            if len(by_stage) > 1 and pipe_to_interpreter(by_stage):
-                argv = by_stage[max(by_stage)]
-                self.attach(tuple(argv), builtin_match("pipe-to-shell", Decision.FORBIDDEN,
-                                                       why, argv))
-        for cmd, inner in zip(parsed.commands, peeled, strict=True):
-            if cmd.parent is None or not inner or not downloader(inner[0]):
+        culprits: list[tuple[str, ...]] = []
+        for index in downloaders:
+            culprits.extend(peeled[a] for a in ancestors(index)
+                            if peeled[a] and is_interpreter(peeled[a][0]))
+        pipelines: dict[int, list[int]] = defaultdict(list)
+        for index, cmd in enumerate(parsed.commands):
+            pipelines[cmd.pipeline].append(index)
+        for members in pipelines.values():
+            first = min((parsed.commands[i].stage for i in members if i in fed_by_download),
+                        default=None)
+            if first is None:
                 continue
-            outer = peeled[cmd.parent]
-            if outer and is_interpreter(outer[0]):
-                self.attach(outer, builtin_match("pipe-to-shell", Decision.FORBIDDEN, why,
-                                                 outer))
+            culprits.extend(peeled[i] for i in members
+                            if parsed.commands[i].stage > first and peeled[i]
+                            and is_interpreter(peeled[i][0]))
+        for argv in dict.fromkeys(culprits):
+            self.attach(argv, builtin_match("pipe-to-shell", Decision.FORBIDDEN, why, argv))
 
     # --- one simple command -----------------------------------------------------------------
 

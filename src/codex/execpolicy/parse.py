@@ -7,6 +7,9 @@ their redirects and pipeline position) and `problems`, one sentence per construc
 cannot be known without running it (substitutions, subshells, functions, loops, background jobs,
 complex expansions, parse failures). A problem forces at least `prompt`; the commands found inside
 such constructs are still returned so the dangerous-command rules can see them.
+
+bashlex builds its LALR tables when first imported (a few hundred milliseconds), so it is imported
+only when a script actually has to be parsed; a plain argv never pays for it.
 """
 
 from __future__ import annotations
@@ -14,9 +17,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from typing import Any
-
-import bashlex
-import bashlex.errors
 
 MAX_SCRIPT_CHARS = 64 * 1024
 """Longer scripts are not parsed at all (bashlex is recursive and slow on huge inputs)."""
@@ -78,6 +78,9 @@ def parse_script(script: str) -> ParsedScript:
         return ParsedScript((), ("script contains a NUL byte",))
     if all(not line.strip() or line.lstrip().startswith("#") for line in script.splitlines()):
         return ParsedScript(())  # blank or comments only: nothing runs
+    import bashlex  # deferred: see the module docstring
+    import bashlex.errors
+
     try:
         trees = bashlex.parse(script)
     except (bashlex.errors.ParsingError, NotImplementedError) as exc:
