@@ -144,3 +144,16 @@ def test_python_multiprocessing_works_offline(workspace: Path) -> None:
             "    print(sum(m.Pool(2).map(abs, [-1, -2, 3])))\n")
     result = run("offline", [sys.executable, "-c", code], workspace)
     assert (result.exit_code, result.stdout) == (0, b"6\n"), result.stderr
+
+
+def test_agent_credentials_are_masked_wherever_codex_home_is(
+        workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    home = tmp_path / "codex-home"
+    home.mkdir()
+    (home / "auth.json").write_text('{"token": "PLANTED"}')
+    (home / "notes.txt").write_text("visible")
+    monkeypatch.setenv("CODEX_HOME", str(home))
+    result = run("offline", ["sh", "-c", f"cat {home}/auth.json; cat {home}/notes.txt"],
+                 workspace)
+    assert b"PLANTED" not in (result.stdout or b"") + (result.stderr or b"")
+    assert result.stdout == b"visible"

@@ -190,7 +190,7 @@ def run_sandboxed(request: SandboxRequest) -> SandboxResult:
             argv=list(request.argv), cwd=str(cwd), env=command_env, profile=policy.profile,
             confined=policy.confined, network=policy.network, writable_roots=roots,
             protected_subpaths=list(policy.protected_subpaths),
-            masked_paths=[str(p) for p in policy.masked_paths], private_tmp=private_tmp,
+            masked_paths=_masked_paths(policy), private_tmp=private_tmp,
             allow_degraded=request.allow_degraded, parent_pid=os.getpid())
         result = _run_helper(request, spec)
         after = _protected_present(roots, policy.protected_subpaths)
@@ -203,6 +203,14 @@ def run_sandboxed(request: SandboxRequest) -> SandboxResult:
     result.hardlinks = scan.paths
     result.hardlinks_truncated = scan.truncated
     return result
+
+
+def _masked_paths(policy: SandboxPolicyLike) -> list[str]:
+    """The policy's masks plus the agent's own credentials wherever CODEX_HOME points."""
+    from codex.config.home import codex_home
+
+    own = codex_home() / "auth.json"
+    return list(dict.fromkeys([*(str(p) for p in policy.masked_paths), str(own)]))
 
 
 def _protected_present(roots: Sequence[str], subpaths: Sequence[str]) -> set[str]:
