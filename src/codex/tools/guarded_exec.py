@@ -328,7 +328,8 @@ def _execute(guard: Guard, request: ExecRequest, policy: SandboxPolicy,
 
         on_output = on_output_tapped
     return run_sandboxed(SandboxRequest(
-        policy=policy, argv=list(request.argv), cwd=request.cwd, timeout_s=request.timeout_s,
+        policy=policy, argv=list(request.argv), cwd=request.cwd, workspace=request.workspace,
+        timeout_s=request.timeout_s,
         allow_degraded=guard.allow_degraded, env=dict(guard.env),
         env_passthrough=guard.env_passthrough, capture=request.capture, on_output=on_output,
         stdin=request.stdin))
