@@ -65,6 +65,27 @@ def test_multiple_hunks_apply_in_order(ws: Path, policy: PathPolicy) -> None:
     assert (ws / "f.txt").read_text() == "\n".join(expected) + "\n"
 
 
+def test_hunks_out_of_order_still_apply(ws: Path, policy: PathPolicy) -> None:
+    (ws / "f.txt").write_text("a\nb\nc\nd\ne\n")
+    apply_patch(envelope("*** Update File: f.txt", "@@", " d", "-e", "+E", "@@", " a", "-b",
+                         "+B"), policy)
+    assert (ws / "f.txt").read_text() == "a\nB\nc\nd\nE\n"
+
+
+def test_overlapping_hunks_are_an_error(ws: Path, policy: PathPolicy) -> None:
+    (ws / "f.txt").write_text("a\nb\nc\n")
+    with pytest.raises(PatchFailed, match=r"hunk 2 .*changes lines that hunk 1 already changes"):
+        apply_patch(envelope("*** Update File: f.txt", "@@", " a", "-b", "+B", "@@", "-b",
+                             "+X"), policy)
+    assert (ws / "f.txt").read_text() == "a\nb\nc\n"
+
+
+def test_two_appends_keep_their_order(ws: Path, policy: PathPolicy) -> None:
+    (ws / "f.txt").write_text("a\n")
+    apply_patch(envelope("*** Update File: f.txt", "@@", "+first", "@@", "+second"), policy)
+    assert (ws / "f.txt").read_text() == "a\nfirst\nsecond\n"
+
+
 def test_first_hunk_without_at_at(ws: Path, policy: PathPolicy) -> None:
     (ws / "f.py").write_text("import foo\n")
     apply_patch(envelope("*** Update File: f.py", " import foo", "+import bar"), policy)

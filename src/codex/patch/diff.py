@@ -30,10 +30,10 @@ def opcodes_for_replacements(old: Sequence[str],
                              replacements: Sequence[tuple[int, int, Sequence[str]]]
                              ) -> list[Opcode]:
     """Opcodes turning `old` into the result of applying `replacements` (start, count,
-    new lines; sorted, non-overlapping), with each replaced range compared line by line."""
+    new lines; in file order, non-overlapping), each replaced range compared line by line."""
     opcodes: list[Opcode] = []
     a = b = 0
-    for start, count, new in sorted(replacements, key=lambda r: r[0]):
+    for start, count, new in replacements:
         if start > a:
             _append(opcodes, ("equal", a, start, b, b + start - a))
             b += start - a

@@ -5,6 +5,10 @@ Planning reads each file once, applies the operations in patch order to an in-me
 name), and records what changed. Every path is checked against the `PathPolicy` before the
 file is even read. All problems are collected, so the model can fix them in one round; if
 there is any, `PatchFailed` is raised and nothing has been written.
+
+Hunks are looked for after the previous hunk, as in the Codex CLI; one that is not there but
+occurs earlier is still applied (models sometimes write hunks out of order), unless it
+touches lines another hunk already changed.
 """
 
 from __future__ import annotations
@@ -258,41 +262,63 @@ def apply_chunks(content: bytes, chunks: tuple[Chunk, ...], display_path: str) -
     for number, chunk in enumerate(chunks, 1):
         where = f"Update File {display_path}: hunk {number} (patch line {chunk.line})"
         if chunk.context is not None:
-            found = finder.seek([chunk.context], index)
+            found = _seek_in_order(finder, [chunk.context], index, at_end=False)
             if found is None:
                 raise _OpError(
                     f"{where}: the '@@ {chunk.context}' context line was not found"
-                    + (" after the previous hunk" if index else "")
                     + _excerpt(lines, [chunk.context], index)
                 )
-            index = found[0] + 1
+            index = found + 1
         if not chunk.old_lines:
             at = index if chunk.context is not None and not chunk.end_of_file else len(lines)
+            _check_overlap(replacements, at, 0, where)
             replacements.append((at, 0, [(t, None) for t in chunk.new_lines]))
             continue
         body = list(chunk.lines)
         old = [t for k, t in body if k != "+"]
-        found = finder.seek(old, index, at_end=chunk.end_of_file)
+        found = _seek_in_order(finder, old, index, at_end=chunk.end_of_file)
         while found is None and len(old) > 1 and body[-1] == (" ", ""):
             # Blank lines a model left at the end of a hunk are separators, not content.
             body.pop()
             old = [t for k, t in body if k != "+"]
-            found = finder.seek(old, index, at_end=chunk.end_of_file)
+            found = _seek_in_order(finder, old, index, at_end=chunk.end_of_file)
         if found is None:
             raise _OpError(
                 f"{where}: these lines were not found"
-                + (" after the previous hunk" if index else "")
                 + _excerpt(lines, list(chunk.old_lines), index)
             )
-        replacements.append((found[0], len(old), _merge(body, text, found[0])))
-        index = found[0] + len(old)
+        _check_overlap(replacements, found, len(old), where)
+        replacements.append((found, len(old), _merge(body, text, found)))
+        index = max(index, found + len(old))
+    # Same start: a later hunk's lines go after an earlier hunk's insertion.
+    ordered = [r for _, r in sorted(enumerate(replacements), key=lambda p: (p[1][0], p[0]))]
     old_lines = list(lines)
     opcodes = opcodes_for_replacements(
-        old_lines, [(start, count, [t for t, _ in new]) for start, count, new in replacements])
-    for start, count, new_lines in sorted(replacements, key=lambda r: r[0], reverse=True):
+        old_lines, [(start, count, [t for t, _ in new]) for start, count, new in ordered])
+    for start, count, new_lines in reversed(ordered):
         text.replace(start, count, new_lines)
     return Edited(text.to_bytes(final_newline=final_newline or not content), old_lines,
                   list(text.lines), opcodes)
+
+
+def _seek_in_order(finder: LineIndex, pattern: list[str], index: int, *,
+                   at_end: bool) -> int | None:
+    """Where `pattern` is, preferring after the previous hunk (`index`); a model that wrote
+    hunks out of order still gets them applied when each has one unambiguous place."""
+    found = finder.seek(pattern, index, at_end=at_end)
+    if found is None and index > 0:
+        found = finder.seek(pattern, 0, at_end=at_end)
+    return None if found is None else found[0]
+
+
+def _check_overlap(replacements: list[tuple[int, int, list[tuple[str, str | None]]]],
+                   start: int, count: int, where: str) -> None:
+    for other, (other_start, other_count, _) in enumerate(replacements, 1):
+        overlaps = (start < other_start + other_count and other_start < start + count
+                    if count else other_start < start < other_start + other_count)
+        if overlaps:
+            raise _OpError(f"{where}: it changes lines that hunk {other} already changes "
+                           f"(line {start + 1}); merge the two hunks")
 
 
 def _merge(body: list[tuple[str, str]], text: TextFile,
