@@ -250,3 +250,19 @@ def test_every_rule_names_a_syscall_known_on_x86_64() -> None:
 def test_program_is_whole_instructions() -> None:
     program = sf.assemble("x86_64", network=False, read_only=True)
     assert len(program) % 8 == 0 and 0 < len(program) // 8 < 4096
+
+
+@pytest.mark.parametrize("read_only", [False, True], ids=["write", "read-only"])
+def test_xattr_setters_are_denied_in_every_confined_profile(read_only: bool) -> None:
+    def setxattr(path: str) -> int:
+        try:
+            os.setxattr(path, "user.codex", b"1")
+        except OSError as exc:
+            return exc.errno or 1
+        return 0
+    probe = _on_temp_file(setxattr)
+    control = decide(None, probe)
+    if control != 0:
+        pytest.skip(f"this filesystem refuses user xattrs itself ({errno.errorcode[control]})")
+    assert decide(ours(False, read_only), probe) == errno.EOPNOTSUPP
+    assert decide(libseccomp(False, read_only), probe) == errno.EOPNOTSUPP

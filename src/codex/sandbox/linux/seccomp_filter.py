@@ -76,6 +76,13 @@ METADATA_SYSCALLS: tuple[str, ...] = (
     "chmod", "fchmod", "fchmodat", "fchmodat2",
     "chown", "fchown", "lchown", "fchownat",
     "utime", "utimes", "futimesat", "utimensat",
+)
+
+# Extended-attribute and inode-flag setters, denied in every confined profile: Landlock does
+# not cover them, so in write profiles they would reach files outside the writable roots
+# (a read-only descriptor is enough for fsetxattr). EOPNOTSUPP reads as "this filesystem has
+# no xattrs", which cp -a, tar and rsync handle quietly.
+XATTR_SYSCALLS: tuple[str, ...] = (
     "setxattr", "lsetxattr", "fsetxattr", "removexattr", "lremovexattr", "fremovexattr",
     "setxattrat", "removexattrat", "file_setattr",
 )
@@ -144,6 +151,7 @@ def rules_for(network: bool, read_only: bool) -> list[Rule]:
         index = 1 if name == "mknod" else 2
         for kind in (S_IFCHR, S_IFBLK):
             rules.append(Rule(name, errno.EPERM, (Cmp(index, MASKED_EQ, S_IFMT, kind),)))
+    rules += [Rule(name, errno.EOPNOTSUPP) for name in XATTR_SYSCALLS]
     if read_only:
         rules += [Rule(name, errno.EPERM) for name in METADATA_SYSCALLS]
     for name, index in MODE_ARGUMENT:
