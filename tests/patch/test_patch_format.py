@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -365,10 +366,13 @@ def test_empty_line_inside_hunk_is_empty_context(ws: Path, policy: PathPolicy) -
         ("*** Begin Patch\n*** Update File: a\n@@\n*** End Patch", "has no lines"),
         ("*** Begin Patch\n*** Update File: a\n@@\n~x\n*** End Patch", "patch line 4"),
         ("*** Begin Patch\n*** Add File:\n+x\n*** End Patch", "needs a path"),
+        ("*** Begin Patch\n*** Add File: a\n+x\ny\n*** End Patch",
+         "patch line 4: unexpected line 'y' in '*** Add File: a': every line of an added file "
+         "starts with '+'"),
     ],
 )
 def test_parse_errors_name_the_line(text: str, fragment: str) -> None:
-    with pytest.raises(PatchParseError, match=fragment.replace("(", r"\(").replace("*", r"\*")):
+    with pytest.raises(PatchParseError, match=re.escape(fragment)):
         parse_patch(text)
 
 

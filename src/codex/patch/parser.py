@@ -191,7 +191,14 @@ def _parse_file_op(reader: _Reader) -> FileOp:
     header = reader.take()
     if (path := _marker_value(header, ADD_FILE)) is not None:
         _require_path(path, "Add File", number)
-        return AddFile(path=path, lines=_parse_add_lines(reader), line=number)
+        lines = _parse_add_lines(reader)
+        if not reader.done() and reader.peek().strip() and not _is_file_header(reader.peek()):
+            raise PatchParseError(
+                f"unexpected line {reader.peek()[:80]!r} in '*** Add File: {path}': every line "
+                "of an added file starts with '+'",
+                reader.line_number(),
+            )
+        return AddFile(path=path, lines=lines, line=number)
     if (path := _marker_value(header, DELETE_FILE)) is not None:
         _require_path(path, "Delete File", number)
         return DeleteFile(path=path, line=number)
