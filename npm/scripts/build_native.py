@@ -24,6 +24,7 @@ default ~/.cache/codex-build), CODEX_BUILD_JOBS (parallel C compile jobs).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
@@ -34,6 +35,7 @@ import sys
 import tempfile
 import time
 import tomllib
+from collections.abc import Iterator
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -52,9 +54,13 @@ ALL_TRIPLES = (
 )
 
 # Modules the program never needs at run time. pygments is half of rich's weight and only
-# serves syntax highlighting; tests/test-runners are never imported by the product.
+# serves syntax highlighting; pydantic.v1 is the legacy API (reached only by an explicit
+# import) and pydantic.mypy the type-checker plugin; tests/test-runners are never imported by
+# the product; the optional httpx decoders/transports we do not use stay out.
 NOFOLLOW = (
     "pygments",
+    "pydantic.v1",
+    "pydantic.mypy",
     "typer.rich_utils",
     "*.tests",
     "*.testing",
@@ -143,6 +149,13 @@ def build_venv() -> Path:
     python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
     if (venv / ".complete").exists():
         return python
+    with build_lock(venv.name):
+        if not (venv / ".complete").exists():
+            _create_venv(venv, python, lock)
+    return python
+
+
+def _create_venv(venv: Path, python: Path, lock: Path) -> None:
     print(f"build: creating build venv {venv}", flush=True)
     shutil.rmtree(venv, ignore_errors=True)
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
@@ -150,7 +163,6 @@ def build_venv() -> Path:
     constraints = ["-c", str(lock)] if lock.exists() else []
     subprocess.run([*pip, *BUILD_REQUIREMENTS, *runtime_requirements(), *constraints], check=True)
     (venv / ".complete").write_text("ok\n")
-    return python
 
 
 def input_files() -> list[Path]:
@@ -201,8 +213,32 @@ def nuitka_command(python: Path, entry: Path, out_dir: Path, triple: str) -> lis
     return cmd
 
 
+@contextlib.contextmanager
+def build_lock(name: str) -> Iterator[None]:
+    """Serialize builds of one key: a second `dev/test` waits for the first and reuses it."""
+    root = cache_root()
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / f"{name}.lock", "a+b") as handle:
+        try:
+            import fcntl
+        except ImportError:  # Windows: CI runs one build per runner anyway
+            yield
+            return
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"build: waiting for another build of {name} to finish", flush=True)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
 def run_nuitka(triple: str, key: str, python: Path) -> Path:
-    """Compile into the cache and return the finished `codex` folder."""
+    """Compile into the cache (once per key, under a lock); return the `codex` folder."""
+    with build_lock(f"{triple}-{key}"):
+        return _run_nuitka_locked(triple, key, python)
+
+
+def _run_nuitka_locked(triple: str, key: str, python: Path) -> Path:
     root = cache_root()
     final = root / "out" / f"{triple}-{key}"
     if (final / "codex" / exe_name(triple)).exists() and (final / "manifest.json").exists():
@@ -305,7 +341,9 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             if args.force:
                 shutil.rmtree(cache_root() / "out" / f"{triple}-{key}", ignore_errors=True)
-            smoke(install_into_vendor(run_nuitka(triple, key, python), triple))
+            built = run_nuitka(triple, key, python)
+            with build_lock(f"vendor-{triple}"):
+                smoke(install_into_vendor(built, triple))
         return 0
     except BuildError as err:
         print(f"build: error: {err}", file=sys.stderr)
