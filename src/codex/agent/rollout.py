@@ -9,9 +9,14 @@ directories 0700, file 0600, created with O_EXCL and O_NOFOLLOW). Every line is
 - `turn_context` when a task starts (cwd, model, profile, approval policy);
 - `response_item`: one conversation item in the Responses JSON shape (`item_to_dict`);
 - `turn_end`: how a task ended (completed with usage, failed with the message, interrupted).
-Each line is written whole with one `write` and made durable with `fsync` before the session
-goes on. After `kill -9` the last line may be torn; `load_rollout` ignores it and
-`RolloutWriter.resume` cuts it off before appending, so the file stays valid JSONL.
+Durability: each line is written whole with one `write()` as soon as the item exists, so it
+survives the process being killed from then on; a flusher thread fsyncs right behind the
+writes (one fsync covers every line written since the last, so a burst costs one), keeping the
+disk flush off the turn's critical path. `sync()` waits until everything written is on disk:
+the session calls it before a tool with side effects runs and when it closes, and creating a
+file syncs the meta line and the directory entry. After `kill -9` the last line may be torn;
+`load_rollout` ignores it and `RolloutWriter.resume` cuts it off before appending, so the file
+stays valid JSONL.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import threading
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -56,18 +62,24 @@ def sessions_root(codex_home: Path) -> Path:
 
 
 class RolloutWriter:
-    """Appends lines durably to one rollout file (see the module docstring)."""
+    """Appends lines to one rollout file (see the module docstring for durability)."""
 
     def __init__(self, path: Path, fd: int) -> None:
         self.path = path
         self._fd = fd
+        self._lock = threading.Condition()
+        self._written = 0  # lines written to the file
+        self._synced = 0  # lines known to be on disk
+        self._error: OSError | None = None
+        self._closing = False
+        self._flusher: threading.Thread | None = None
 
     @classmethod
     def create(cls, codex_home: Path, session_id: str, meta: Mapping[str, Any]) -> RolloutWriter:
-        """A new rollout file whose first line is the session meta."""
+        """A new rollout file whose first line is the session meta (durable on return)."""
         now = datetime.now(UTC)
         directory = sessions_root(codex_home) / f"{now:%Y}" / f"{now:%m}" / f"{now:%d}"
-        _make_private_dirs(directory, stop_at=codex_home)
+        _make_private_dirs(directory)
         path = directory / f"rollout-{now:%Y-%m-%dT%H-%M-%S}-{session_id}.jsonl"
         try:
             fd = os.open(path, _FILE_FLAGS | os.O_CREAT | os.O_EXCL, 0o600)
@@ -75,6 +87,8 @@ class RolloutWriter:
             raise RolloutError(f"cannot create the session file {path}: {exc.strerror}") from exc
         writer = cls(path, fd)
         writer.append("session_meta", {"id": session_id, "timestamp": _now(), **meta})
+        writer.sync()
+        _fsync_directory(directory)
         return writer
 
     @classmethod
@@ -93,35 +107,100 @@ class RolloutWriter:
         return cls(path, fd)
 
     def append(self, kind: str, payload: Mapping[str, Any]) -> None:
-        """Write one line and make it durable (write + fsync) before returning."""
+        """Write one line with a single write() (it survives our process dying from here
+        on) and queue its fsync on the flusher thread (see `sync`)."""
         line = json.dumps({"timestamp": _now(), "type": kind, "payload": payload},
                           ensure_ascii=False, separators=(",", ":")) + "\n"
         data = line.encode("utf-8", "surrogatepass")
-        try:
-            view = memoryview(data)
-            while view:
-                written = os.write(self._fd, view)
-                view = view[written:]
-            os.fsync(self._fd)
-        except OSError as exc:
-            raise RolloutError(f"cannot write the session file {self.path}: "
-                               f"{exc.strerror}") from exc
+        with self._lock:
+            self._raise_error()
+            try:
+                view = memoryview(data)
+                while view:
+                    written = os.write(self._fd, view)
+                    view = view[written:]
+            except OSError as exc:
+                raise RolloutError(f"cannot write the session file {self.path}: "
+                                   f"{exc.strerror}") from exc
+            self._written += 1
+            if self._flusher is None:
+                self._flusher = threading.Thread(target=self._flush_loop, daemon=True,
+                                                 name="codex-rollout-fsync")
+                self._flusher.start()
+            self._lock.notify_all()
 
     def append_items(self, items: Iterable[InputItem]) -> None:
         for item in items:
             self.append("response_item", item_to_dict(item))
 
+    def sync(self) -> None:
+        """Wait until every line written so far is on disk (fsync), or raise RolloutError."""
+        with self._lock:
+            target = self._written
+            while self._synced < target and self._error is None:
+                self._lock.wait()
+            self._raise_error()
+
     def close(self) -> None:
-        if self._fd >= 0:
+        """Sync, stop the flusher and close the file."""
+        if self._fd < 0:
+            return
+        try:
+            self.sync()
+        finally:
+            with self._lock:
+                self._closing = True
+                self._lock.notify_all()
+            if self._flusher is not None:
+                self._flusher.join()
             os.close(self._fd)
             self._fd = -1
 
+    def _flush_loop(self) -> None:
+        """Group commit: one fsync covers every line written since the previous one."""
+        with self._lock:
+            while True:
+                while self._synced == self._written and not self._closing:
+                    self._lock.wait()
+                if self._synced == self._written:
+                    return
+                target = self._written
+                self._lock.release()
+                try:
+                    os.fsync(self._fd)
+                    error = None
+                except OSError as exc:
+                    error = exc
+                finally:
+                    self._lock.acquire()
+                if error is not None:
+                    self._error = error
+                    self._lock.notify_all()
+                    return
+                self._synced = target
+                self._lock.notify_all()
 
-def _make_private_dirs(directory: Path, *, stop_at: Path) -> None:
-    """Create `directory` and missing parents with mode 0700 (not subject to the umask)."""
+    def _raise_error(self) -> None:
+        if self._error is not None:
+            raise RolloutError(f"cannot make the session file {self.path} durable: "
+                               f"{self._error.strerror}")
+
+
+def _fsync_directory(directory: Path) -> None:
+    """Make a new file's directory entry durable too."""
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _make_private_dirs(directory: Path) -> None:
+    """Create `directory` and missing parents (CODEX_HOME too, on a first run) with mode
+    0700, whatever the umask."""
     missing: list[Path] = []
     current = directory
-    while not current.exists() and current != stop_at and current != current.parent:
+    while not current.exists() and current != current.parent:
         missing.append(current)
         current = current.parent
     for path in reversed(missing):

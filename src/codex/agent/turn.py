@@ -66,6 +66,8 @@ from codex.tools.base import ToolOutput
 Emit = Callable[[AgentEvent], None]
 INTERRUPTED_MESSAGE = "interrupted: the turn was cancelled (Ctrl-C) and its commands killed"
 _THREAD_GRACE_S = 10.0
+# Tools that change nothing outside the session (no need to wait for the disk before them).
+_NO_SIDE_EFFECTS = frozenset({"update_plan"})
 
 
 @dataclass
@@ -172,7 +174,11 @@ def _add_usage(turn: _Turn, completed: Completed) -> None:
 
 
 async def _run_tools(turn: _Turn, calls: list[ToolCall]) -> None:
-    """Run every call of one response concurrently; record each output as it finishes."""
+    """Run every call of one response concurrently; record each output as it finishes.
+
+    What the model asked for is on disk before anything it asked for changes the world."""
+    if any(call.name not in _NO_SIDE_EFFECTS for call in calls):
+        await asyncio.to_thread(turn.session.rollout.sync)
     await asyncio.gather(*(_run_call(turn, call) for call in calls))
 
 
