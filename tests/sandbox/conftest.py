@@ -235,12 +235,13 @@ def pids_with(token: str) -> list[int]:
 
 
 def actor_pids(token: str) -> list[int]:
-    """Only the actor processes (not the codex supervisor whose argv also holds the token)."""
+    """The probe's own processes: the token in argv, minus the codex supervisor (whose argv
+    also carries it, after `sandbox`)."""
     out = []
     for pid in pids_with(token):
         with contextlib.suppress(OSError):
             argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-            if any(a.endswith(b"actor.py") for a in argv) and b"sandbox" not in argv:
+            if b"sandbox" not in argv:
                 out.append(pid)
     return out
 
@@ -492,6 +493,41 @@ def profile_params(*, skip_trusted: str | None = None) -> list[Any]:
 
 def findings_note(outcome: Outcome) -> str:
     return f"uid={os.geteuid()}\n{outcome.describe()}"
+
+
+FORKBOMB_C = r"""
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+/* forkbomb TOKEN N: fork up to N sleeping children, report, then hold. */
+int main(int argc, char **argv) {
+    int n = atoi(argv[2]), made = 0;
+    printf("ACTOR-STARTED %s\n", argv[1]);
+    fflush(stdout);
+    for (int i = 0; i < n; i++) {
+        pid_t pid = fork();
+        if (pid < 0) break;
+        if (pid == 0) { sleep(30); _exit(0); }
+        made++;
+    }
+    printf("forked %d\nREADY\n", made);
+    fflush(stdout);
+    sleep(30);
+    return 0;
+}
+"""
+
+
+@pytest.fixture(scope="session")
+def forkbomb_binary(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny C fork bomb (Python children would cost megabytes each), built once."""
+    if not shutil.which("gcc"):
+        pytest.skip("control run: no gcc to build the fork bomb")
+    directory = tmp_path_factory.mktemp("cbin")
+    source = directory / "forkbomb.c"
+    source.write_text(FORKBOMB_C)
+    subprocess.run(["gcc", "-O1", "-o", str(directory / "forkbomb"), str(source)], check=True)
+    return directory / "forkbomb"
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -247,15 +247,14 @@ def test_inherited_descriptors(case: str, profile: str, arena: Arena,
 
     def attempt(a: Arena, token: str, prof: str | None) -> bytes:
         fd = os.open(a.target, flags)
-        os.dup2(fd, 9, inheritable=True)
-        os.close(fd)
+        os.set_inheritable(fd, True)
         try:
             if prof is None:
-                a.run(actor(action, token, 9, "pwned"), profile=None, pass_fds=(9,))
+                a.run(actor(action, token, fd, "pwned"), profile=None, pass_fds=(fd,))
             else:
-                a.probe(actor(action, token, 9, "pwned"), token, profile=prof, pass_fds=(9,))
+                a.probe(actor(action, token, fd, "pwned"), token, profile=prof, pass_fds=(fd,))
         finally:
-            os.close(9)
+            os.close(fd)
         return a.target.read_bytes()
 
     control_once(f"fd-{case}", lambda: None if b"pwned" in attempt(
