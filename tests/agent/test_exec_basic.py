@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 from agent_helpers import ExecRun, assert_valid_events, rollout_files, rollout_lines
 
-from support.model_server import ModelServer, Text, Thought, responses_reply, responses_text
+from support.model_server import (
+    ModelServer,
+    Text,
+    Thought,
+    chat_reply,
+    responses_reply,
+    responses_text,
+)
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -148,3 +155,16 @@ def test_model_flag_and_exec_level_profile(run_exec, model_server: ModelServer,
     assert "<security_profile>workspace-write</security_profile>" in body["instructions"]
     meta = rollout_lines(rollout_files(codex_home)[0])[0]["payload"]
     assert (meta["model"], meta["security_profile"]) == ("my-model", "workspace-write")
+
+
+def test_oss_uses_the_local_chat_provider(run_exec, model_server: ModelServer,
+                                          codex_home: Path) -> None:
+    model_server.enqueue(chat_reply("local model here"))
+    run = run_exec("--oss", "--json", "hi", env={"CODEX_OSS_BASE_URL": model_server.url})
+    assert run.returncode == 0, run.stderr
+    request = model_server.requests[0]
+    assert request.path == "/v1/chat/completions"
+    assert request.json["model"] == "gpt-oss:20b"
+    assert run.items("agent_message")[0]["text"] == "local model here"
+    meta = rollout_lines(rollout_files(codex_home)[0])[0]["payload"]
+    assert meta["model_provider"] == "oss"

@@ -220,7 +220,7 @@ def _run(cfg: EffectiveConfig, *, prompt: str, schema: dict[str, Any] | None,
     chosen_model = model or (str(loaded.meta.get("model")) if loaded else None) or \
         (OSS_DEFAULT_MODEL if oss else cfg.model)
     settings = SessionSettings.from_config(
-        cfg, provider=provider, provider_id="oss" if oss else cfg.model_provider,
+        cfg, provider=provider, provider_id=provider.id,
         approver=NonInteractiveApprover(), audit=open_audit_log(cfg), model=chosen_model,
         max_turns=max_turns)
     try:
