@@ -14,13 +14,11 @@ is recorded under CODEX_HOME/sessions and can be resumed after any of them.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import json
 import os
 import signal
 import sys
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -29,6 +27,8 @@ import typer
 from codex.cli.common import global_options, load_effective_config
 
 if TYPE_CHECKING:
+    import asyncio
+
     from codex.agent import LoadedRollout, SessionSettings, TaskResult
     from codex.config import EffectiveConfig
 
@@ -198,6 +198,8 @@ def _read_prompt(word: str | None) -> str:
 def _run(cfg: EffectiveConfig, *, prompt: str, schema: dict[str, Any] | None,
          resume_id: str | None, resume: bool, model: str | None, oss: bool, max_turns: int,
          json_output: bool, last_message_file: Path | None) -> int:
+    import asyncio
+
     from codex.agent import RolloutError, SessionSettings, find_rollout, load_rollout
     from codex.approvals import NonInteractiveApprover
     from codex.cli.audit_cmd import open_audit_log
@@ -240,6 +242,8 @@ def _run(cfg: EffectiveConfig, *, prompt: str, schema: dict[str, Any] | None,
 async def _session_main(settings: SessionSettings, loaded: LoadedRollout | None, prompt: str,
                         schema: dict[str, Any] | None, json_output: bool,
                         last_message_file: Path | None) -> int:
+    import asyncio
+
     from codex.agent import Session, run_task
     from codex.cli.exec_render import HumanRenderer, JsonRenderer
     from codex.protocol import ThreadStarted, UserInput
@@ -275,6 +279,8 @@ def _header(session_id: str, settings: SessionSettings,
 
 def _cancel_on_signals(task: asyncio.Future[TaskResult]) -> list[int]:
     """Ctrl-C / SIGTERM cancel the task (once; a second Ctrl-C is the default again)."""
+    import asyncio
+
     loop = asyncio.get_running_loop()
     stopped_by: list[int] = []
 
@@ -289,6 +295,8 @@ def _cancel_on_signals(task: asyncio.Future[TaskResult]) -> list[int]:
 
 
 def _restore_signals() -> None:
+    import asyncio
+
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.remove_signal_handler(signum)
@@ -304,6 +312,8 @@ def _exit_code(result: TaskResult, stopped_by: list[int]) -> int:
 
 def _write_atomically(path: Path, text: str) -> None:
     """temp file in the same directory + fsync + rename: never a half-written FILE."""
+    import tempfile
+
     directory = path.parent if str(path.parent) else Path(".")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
     try:
