@@ -168,3 +168,25 @@ def test_oss_uses_the_local_chat_provider(run_exec, model_server: ModelServer,
     assert run.items("agent_message")[0]["text"] == "local model here"
     meta = rollout_lines(rollout_files(codex_home)[0])[0]["payload"]
     assert meta["model_provider"] == "oss"
+
+
+def test_model_text_cannot_drive_the_terminal(run_exec, model_server: ModelServer) -> None:
+    model_server.enqueue(responses_text("red \x1b[31malert\x1b[0m and a bell\x07"))
+    run = run_exec("hi")
+    assert run.returncode == 0, run.stderr
+    assert "\x1b" not in run.stdout and "\x07" not in run.stdout
+    assert run.stdout == "red \\x1b[31malert\\x1b[0m and a bell\\x07\n"
+
+
+def test_missing_api_key_is_one_clear_line(workspace: Path, codex_home: Path) -> None:
+    import subprocess
+    import sys
+
+    from agent_helpers import exec_env
+
+    proc = subprocess.run([sys.executable, "-m", "codex", "-C", str(workspace), "exec", "hi"],
+                          capture_output=True, text=True, env=exec_env(codex_home), timeout=60)
+    assert proc.returncode == 1
+    assert "OPENAI_API_KEY" in proc.stderr
+    assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert rollout_files(codex_home) == []

@@ -208,12 +208,12 @@ def _run(cfg: EffectiveConfig, *, prompt: str, schema: dict[str, Any] | None,
 
     try:
         provider = resolve_provider(cfg.model_provider, cfg.model_providers, oss=oss)
+    except MissingApiKeyError as exc:  # before its base class: not a usage error
+        typer.echo(f"codex exec: {exc}", err=True)
+        return EXIT_FAILED
     except ProviderConfigError as exc:
         typer.echo(f"codex exec: {exc}", err=True)
         return EXIT_USAGE
-    except MissingApiKeyError as exc:
-        typer.echo(f"codex exec: {exc}", err=True)
-        return EXIT_FAILED
     try:
         loaded = load_rollout(find_rollout(cfg.codex_home, resume_id)) if resume else None
     except RolloutError as exc:
