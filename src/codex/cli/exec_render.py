@@ -2,9 +2,10 @@
 
 `JsonRenderer` prints the thread events (the `codex exec --json` stream of the OpenAI Codex
 CLI: thread.started, turn.*, item.*) one per line on stdout and ignores live deltas.
-`HumanRenderer` streams the assistant's text to stdout as it arrives and puts progress on
-stderr: commands with their exit codes, colored diffs of file changes, the plan, warnings,
-retries and a final token-usage line, so `codex exec "..." > answer.txt` keeps only the answer.
+`HumanRenderer` writes the assistant's text to stdout (streamed live when stdout is a
+terminal, each message whole otherwise) and puts progress on stderr: commands with their exit
+codes, colored diffs of file changes, the plan, warnings, retries and a final token-usage
+line, so `codex exec "..." > answer.txt` keeps exactly the answer.
 Text from the model or from commands is stripped of control characters before it reaches the
 terminal, so neither can drive it with escape sequences.
 """
@@ -39,6 +40,8 @@ from codex.protocol import (
 if TYPE_CHECKING:
     from rich.console import Console
 
+# Output lines shown per command in human output (the model gets its own capped copy).
+OUTPUT_LINES = 20
 _THREAD_EVENTS = (ThreadStarted, TurnStarted, TurnCompleted, TurnFailed, ItemStarted,
                   ItemUpdated, ItemCompleted, ThreadError)
 
@@ -66,13 +69,20 @@ class JsonRenderer:
 class HumanRenderer:
     """Readable progress (see the module docstring)."""
 
-    def __init__(self, out: TextIO | None = None, err: TextIO | None = None) -> None:
+    def __init__(self, out: TextIO | None = None, err: TextIO | None = None,
+                 stream_text: bool | None = None) -> None:
         from rich.console import Console
 
         self.out = out or sys.stdout
+        # Live text only on a terminal: text streamed into a pipe or file could not be taken
+        # back when a broken stream is retried, so there each message is written once, whole.
+        self.stream_text = self.out.isatty() if stream_text is None else stream_text
         self.err: Console = Console(file=err or sys.stderr, highlight=False, soft_wrap=True)
         self._streamed = False  # assistant text already shown for the current message
         self._at_line_start = True
+        self._partial: dict[str, str] = {}  # per command: output after its last newline
+        self._shown: dict[str, int] = {}  # per command: output lines shown
+        self._hidden: dict[str, int] = {}  # per command: output lines beyond the display cap
 
     def header(self, lines: list[tuple[str, str]]) -> None:
         from rich.text import Text
@@ -83,7 +93,7 @@ class HumanRenderer:
 
     def __call__(self, event: AgentEvent) -> None:
         if isinstance(event, LiveTextDelta):
-            if not event.reasoning:
+            if self.stream_text and not event.reasoning:
                 self._write(event.text)
         elif isinstance(event, LiveRetry):
             self._end_line()
@@ -93,7 +103,7 @@ class HumanRenderer:
             if event.discard_partial:
                 self._streamed = False
         elif isinstance(event, LiveCommandOutput):
-            self._command_output(event.text)
+            self._command_output(event.item_id, event.text)
         elif isinstance(event, LiveFileDiff):
             self._diff(event.path, event.diff)
         elif isinstance(event, ItemStarted | ItemUpdated | ItemCompleted):
@@ -140,6 +150,13 @@ class HumanRenderer:
         if not done:
             self.err.print(Text.assemble(("$ ", "bold"), (printable(item.command), "bold")))
             return
+        rest = self._partial.pop(item.id, "")
+        if rest:
+            self._output_lines(item.id, [rest])
+        self._shown.pop(item.id, None)
+        hidden = self._hidden.pop(item.id, 0)
+        if hidden:
+            self._note(f"... {hidden} more line(s) of output not shown", "dim")
         if item.status == "declined":
             self._note(f"not run: {item.aggregated_output or 'refused'}", "red")
             return
@@ -147,10 +164,24 @@ class HumanRenderer:
         style = "green" if item.status == "completed" else "red"
         self._note(f"exit {code} ({item.status})", style)
 
-    def _command_output(self, text: str) -> None:
+    def _command_output(self, item_id: str, text: str) -> None:
+        """Whole lines only (chunks split lines anywhere), at most OUTPUT_LINES per command."""
+        lines = (self._partial.pop(item_id, "") + text).split("\n")
+        if lines[-1]:
+            self._partial[item_id] = lines[-1]
+        self._output_lines(item_id, lines[:-1])
+
+    def _output_lines(self, item_id: str, lines: list[str]) -> None:
         from rich.text import Text
 
-        self.err.print(Text(printable(text).rstrip("\n"), style="dim"))
+        self._end_line()
+        shown = self._shown.get(item_id, 0)
+        room = max(0, OUTPUT_LINES - shown)
+        for line in lines[:room]:
+            self.err.print(Text(printable(line), style="dim"))
+        self._shown[item_id] = shown + min(room, len(lines))
+        if len(lines) > room:
+            self._hidden[item_id] = self._hidden.get(item_id, 0) + len(lines) - room
 
     def _diff(self, path: str, diff: str) -> None:
         from rich.text import Text
