@@ -215,3 +215,33 @@ def test_must_show_multi_turn_task_with_sandboxed_command_and_patch(
     ids = [e["item"]["id"] for e in run.events if e["type"] == "item.completed"]
     assert len(ids) == len(set(ids))
     assert len(model_server.requests) == 4  # every request's calls answered: see fixture
+
+
+def test_exec_policy_forbids_a_command(run_exec, model_server: ModelServer, workspace: Path,
+                                       codex_home: Path) -> None:
+    (codex_home / "rules").mkdir()
+    (codex_home / "rules" / "default.toml").write_text(
+        '[[rule]]\nid = "no-rm"\npattern = ["rm"]\ndecision = "forbidden"\n'
+        'justification = "deleting files is not allowed here"\n')
+    (workspace / "keep.txt").write_text("precious\n")
+    model_server.enqueue(responses_function_call("shell", {"command": ["rm", "keep.txt"]}, "c1"),
+                         responses_text("Could not delete."))
+    run = run_exec("--json", "delete it", global_args=WRITE)
+    assert run.returncode == 0, run.stderr
+    (done,) = run.items("command_execution")
+    assert done["status"] == "declined"
+    assert "deleting files is not allowed here" in done["aggregated_output"]
+    assert (workspace / "keep.txt").read_text() == "precious\n"
+    assert "deleting files is not allowed here" in _outputs(model_server.requests[1].json)["c1"]
+
+
+def test_bad_rule_file_is_a_usage_error_before_any_session(run_exec, model_server: ModelServer,
+                                                           codex_home: Path) -> None:
+    (codex_home / "rules").mkdir()
+    bad = codex_home / "rules" / "default.toml"
+    bad.write_text('[[rule]]\npattern = ["rm"]\ndecision = "maybe"\n')
+    run = run_exec("--json", "hi")
+    assert run.returncode == 2
+    assert str(bad) in run.stderr
+    assert model_server.requests == []
+    assert not (codex_home / "sessions").exists()

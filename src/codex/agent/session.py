@@ -102,7 +102,7 @@ class Session:
 
     def __init__(self, settings: SessionSettings, session_id: str, instructions: str,
                  history: list[InputItem], rollout: RolloutWriter, client: ModelClient,
-                 scrubber: Scrubber) -> None:
+                 scrubber: Scrubber, guard: Guard) -> None:
         self.settings = settings
         self.id = session_id
         self.instructions = instructions
@@ -112,10 +112,6 @@ class Session:
         self.scrubber = scrubber
         self.registry: ToolRegistry = default_registry(settings.apply_patch_tool)
         self.tools: list[ToolSpec] = [tool_from_dict(s) for s in self.registry.specs()]
-        guard = Guard.create(
-            codex_home=settings.codex_home, approval_policy=settings.approval_policy,
-            approver=settings.approver, audit=settings.audit, session_id=session_id,
-            actor="agent", env=settings.env, env_passthrough=settings.env_passthrough)
         self.tool_context = ToolContext(
             workspace=settings.cwd, sandbox_policy=settings.sandbox_policy,
             approval_policy=settings.approval_policy, session_id=session_id, guard=guard,
@@ -134,19 +130,22 @@ class Session:
         """
         scrubber = Scrubber.secrets_only()
         instructions = build_session_instructions(settings, scrubber)
+        session_id = new_session_id() if resume is None else resume.session_id
+        guard = Guard.create(  # bad rules fail here, before a session file exists
+            codex_home=settings.codex_home, approval_policy=settings.approval_policy,
+            approver=settings.approver, audit=settings.audit, session_id=session_id,
+            actor="agent", env=settings.env, env_passthrough=settings.env_passthrough)
         if resume is None:
-            session_id = new_session_id()
             history: list[InputItem] = []
             rollout = RolloutWriter.create(settings.codex_home, session_id,
                                            _meta(settings, instructions))
         else:
-            session_id = resume.session_id
             history = list(resume.items)
             rollout = RolloutWriter.resume(resume.path)
         try:
             async with ModelClient(settings.provider) as client:
                 session = cls(settings, session_id, instructions, history, rollout, client,
-                              scrubber)
+                              scrubber, guard)
                 try:
                     if resume is not None:
                         session.answer_unanswered_calls()
