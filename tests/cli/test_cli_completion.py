@@ -38,12 +38,17 @@ def test_bash_script_is_valid_bash(run_codex: RunCodex, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("line", "expected"),
     [("codex pro", {"profiles"}), ("codex con", {"config"}), ("codex config s", {"show"}),
-     ("codex completion ", {"bash", "zsh", "fish"})],
+     ("codex completion ", {"bash", "zsh", "fish"}),
+     ("codex --profile work", {"workspace-write", "workspace-net", "workspace"}),
+     ("codex -s d", {"danger-full-access"}),
+     ("codex --config-profile f", {"fast", "fun"})],
 )
 def test_bash_completes_through_the_script(
-    run_codex: RunCodex, codex_env: dict[str, str], tmp_path: Path, line: str,
-    expected: set[str]
+    run_codex: RunCodex, codex_env: dict[str, str], codex_home: Path, tmp_path: Path,
+    line: str, expected: set[str]
 ) -> None:
+    (codex_home / "config.toml").write_text(
+        "[profiles.fast]\n[profiles.fun]\n[profiles.slow]\n")
     script = tmp_path / "codex.bash"
     script.write_text(run_codex("completion", "bash").stdout)
     words = line.split(" ")

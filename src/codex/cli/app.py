@@ -18,6 +18,11 @@ os.environ.setdefault("TYPER_USE_RICH", "0")
 import typer
 
 from codex import __version__
+from codex.cli.completion import (
+    complete_config_profile,
+    complete_sandbox_mode,
+    complete_security_profile,
+)
 from codex.cli.state import GlobalOptions
 
 COMMAND_MODULES: tuple[str, ...] = (
@@ -58,20 +63,23 @@ def main_options(
     config_profile: Annotated[
         str | None,
         typer.Option("--config-profile", metavar="NAME",
-                     help="Use [profiles.NAME] from config.toml."),
+                     help="Use [profiles.NAME] from config.toml.",
+                     autocompletion=complete_config_profile),
     ] = None,
     profile: Annotated[
         str | None,
         typer.Option("--profile", metavar="PROFILE",
                      help="Security profile: offline, net-read-only, workspace-write, "
                           "workspace-net, trusted (aliases: read-only, workspace, "
-                          "full-access)."),
+                          "full-access).",
+                     autocompletion=complete_security_profile),
     ] = None,
     sandbox: Annotated[
         str | None,
         typer.Option("-s", "--sandbox", metavar="MODE",
                      help="Codex CLI sandbox mode: read-only, workspace-write, "
-                          "danger-full-access (mapped onto security profiles)."),
+                          "danger-full-access (mapped onto security profiles).",
+                     autocompletion=complete_sandbox_mode),
     ] = None,
     cd: Annotated[
         Path | None,

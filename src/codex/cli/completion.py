@@ -55,3 +55,32 @@ def completion(
     script = get_completion_script(prog_name=PROG_NAME, complete_var=COMPLETE_VAR,
                                    shell=shell.value)
     typer.echo(script)
+
+
+def complete_security_profile(incomplete: str) -> list[str]:
+    """`--profile` values: profile names first, then aliases."""
+    from codex.security.profiles import ALIASES, PROFILE_NAMES
+
+    return [name for name in (*PROFILE_NAMES, *sorted(ALIASES)) if name.startswith(incomplete)]
+
+
+def complete_sandbox_mode(incomplete: str) -> list[str]:
+    """`-s` values: the Codex CLI's sandbox modes."""
+    modes = ("read-only", "workspace-write", "danger-full-access")
+    return [mode for mode in modes if mode.startswith(incomplete)]
+
+
+def complete_config_profile(incomplete: str) -> list[str]:
+    """`--config-profile` values: the `[profiles.NAME]` tables of config.toml, if readable."""
+    import tomllib
+
+    from codex.config.home import codex_home
+
+    try:
+        doc = tomllib.loads((codex_home() / "config.toml").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return []
+    profiles = doc.get("profiles")
+    if not isinstance(profiles, dict):
+        return []
+    return sorted(name for name in profiles if name.startswith(incomplete))
