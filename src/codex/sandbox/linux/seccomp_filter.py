@@ -140,10 +140,13 @@ def rules_for(network: bool, read_only: bool) -> list[Rule]:
     # or sign with the user's keys outside the sandbox. Connected pairs stay available
     # (pipes between a program's own processes), as stream pairs only: a datagram pair
     # could still sendto() any named socket.
-    families = (AF_NETLINK,) + ((AF_INET, AF_INET6) if network else ())
+    # Network profiles keep routing netlink (getaddrinfo's AI_ADDRCONFIG asks it which
+    # address families are configured); without network there is nothing to ask about.
+    families = (AF_INET, AF_INET6, AF_NETLINK) if network else ()
     rules += _socket_rules("socket", families)
-    rules.append(Rule("socket", errno.EAFNOSUPPORT,
-                      (Cmp(0, EQ, AF_NETLINK), Cmp(2, NE, NETLINK_ROUTE))))
+    if network:
+        rules.append(Rule("socket", errno.EAFNOSUPPORT,
+                          (Cmp(0, EQ, AF_NETLINK), Cmp(2, NE, NETLINK_ROUTE))))
     rules += _socket_rules("socketpair", (AF_UNIX,))
     rules += [Rule("socketpair", errno.EPROTONOSUPPORT, (Cmp(1, MASKED_EQ, SOCK_TYPE_MASK, kind),))
               for kind in range(SOCK_TYPE_MASK + 1) if kind != SOCK_STREAM]
