@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from codex.approvals import ApprovalRequest, NonInteractiveApprover, RequestKind
-from codex.audit import AuditLog, Scrubber, read_entries, verify_log
+from codex.audit import AuditEntry, AuditError, AuditLog, Scrubber, read_entries, verify_log
 from codex.protocol import ApprovalPolicy, ReviewDecision
 from codex.security.profiles import SecurityProfile, resolve_policy
 from codex.tools.guarded_exec import (
@@ -341,3 +342,32 @@ def test_streamed_output_is_forwarded_and_read_for_denials(codex_home: Path, wor
     assert b"start" in streamed and b"Permission denied" in streamed
     (asked,) = approver.requests  # the denial was recognised in the streamed output
     assert "permission denied" in asked.reason
+
+
+class FailingAuditLog(AuditLog):
+    """A real audit log whose disk "fills up" after `budget` entries (fault injection)."""
+
+    def __init__(self, codex_home: Path, budget: int) -> None:
+        super().__init__(codex_home, scrubber=Scrubber())
+        self.budget = budget
+
+    def record(self, *args: Any, **kwargs: Any) -> AuditEntry:
+        if self.budget <= 0:
+            raise AuditError("cannot write the audit log: No space left on device")
+        self.budget -= 1
+        return super().record(*args, **kwargs)
+
+
+def test_audit_failure_before_a_rerun_keeps_the_sandboxed_result(
+    codex_home: Path, workspace: Path, tmp_path: Path
+) -> None:
+    oracle = tmp_path / "made-it"
+    approver = ScriptedApprover(ReviewDecision.APPROVED)
+    guard = Guard.create(codex_home=codex_home, approval_policy=ApprovalPolicy.ON_FAILURE,
+                         approver=approver, audit=FailingAuditLog(codex_home, budget=1),
+                         session_id="s", actor="test")
+    outcome = _run(guard, workspace, ["touch", str(oracle)])
+    assert outcome.status is Status.RAN and not outcome.retried_unsandboxed
+    assert outcome.result is not None and outcome.result.exit_code != 0
+    assert "not re-run" in outcome.reason and "No space left" in outcome.reason
+    assert approver.requests == [] and not oracle.exists()

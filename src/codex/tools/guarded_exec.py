@@ -229,7 +229,13 @@ def _run(guard: Guard, request: ExecRequest, decision: PolicyDecision,
             is Requirement.REFUSE:
         return GuardedOutcome(Status.RAN, verdict.reason, decision, result,
                               entries=tuple(trail.entries))
-    return _retry_unsandboxed(guard, request, decision, trail, result, failure)
+    try:
+        return _retry_unsandboxed(guard, request, decision, trail, result, failure)
+    except AuditError as exc:
+        # The sandboxed run did happen; only the re-run is off when it cannot be recorded.
+        return GuardedOutcome(Status.RAN, f"failed in the sandbox ({failure}); not re-run: "
+                                          f"{exc}", decision, result,
+                              entries=tuple(trail.entries), error=exc)
 
 
 def _approve(guard: Guard, request: ExecRequest, decision: PolicyDecision, trail: _Trail, *,
