@@ -108,3 +108,12 @@ def test_real_process_environment(tmp_path: Path) -> None:
     out = subprocess.run([PYTHON, "-c", code], env=env, capture_output=True, text=True,
                          check=True, timeout=60).stdout
     assert out == "cat [HOME]/notes [REDACTED] [USER]\n"
+
+
+def test_secrets_only_keeps_identity_and_length() -> None:
+    scrubber = Scrubber.secrets_only({"SERVICE_TOKEN": "tok-abcdef-123456", "HOME": "/home/x",
+                                      "USER": "x"})
+    text = "cat /home/x/notes for x: tok-abcdef-123456 sk-" + "a" * 30 + " " + "y" * 9000
+    out = scrubber.scrub(text)
+    assert out.startswith("cat /home/x/notes for x: [REDACTED] [REDACTED] ")
+    assert out.endswith("y" * 9000)
