@@ -96,6 +96,14 @@ def test_deep_nesting_is_prompt_not_crash(depth: int) -> None:
                     home=HOME).decision is Decision.PROMPT
 
 
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("script", ["a'b${x:-'", "3r]6'0!${x:-'", "x'${'", "'$'${"])
+def test_inputs_that_once_hung_the_parser(script: str) -> None:
+    # bashlex 0.18 looped forever, growing memory, on an unclosed `${` after a quote.
+    assert evaluate(["bash", "-lc", script], workspace=WORKSPACE,
+                    home=HOME).decision is Decision.PROMPT
+
+
 def test_huge_script_is_prompt() -> None:
     result = evaluate(["bash", "-lc", "ls;" * 30000], workspace=WORKSPACE, home=HOME)
     assert result.decision is Decision.PROMPT

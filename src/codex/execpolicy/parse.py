@@ -9,13 +9,16 @@ complex expansions, parse failures). A problem forces at least `prompt`; the com
 such constructs are still returned so the dangerous-command rules can see them.
 
 bashlex builds its LALR tables when first imported (a few hundred milliseconds), so it is imported
-only when a script actually has to be parsed; a plain argv never pays for it.
+only when a script actually has to be parsed; a plain argv never pays for it. bashlex 0.18 loops
+forever (growing memory) on a word with an unclosed `${` such as `a'b${x:-'`; `_bashlex()` guards
+the one function involved so that case becomes a parse error (found by the fuzz tests).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any
 
 MAX_SCRIPT_CHARS = 64 * 1024
@@ -78,9 +81,7 @@ def parse_script(script: str) -> ParsedScript:
         return ParsedScript((), ("script contains a NUL byte",))
     if all(not line.strip() or line.lstrip().startswith("#") for line in script.splitlines()):
         return ParsedScript(())  # blank or comments only: nothing runs
-    import bashlex  # deferred: see the module docstring
-    import bashlex.errors
-
+    bashlex = _bashlex()
     try:
         trees = bashlex.parse(script)
     except (bashlex.errors.ParsingError, NotImplementedError) as exc:
@@ -99,6 +100,26 @@ def parse_script(script: str) -> ParsedScript:
         tuple(walker.commands), tuple(dict.fromkeys(walker.problems)),
         tuple(dict.fromkeys(walker.recursive_functions)),
     )
+
+
+def _bashlex() -> ModuleType:
+    """Import bashlex (deferred, see the module docstring) with the `${` loop guarded."""
+    import bashlex
+    import bashlex.errors
+    import bashlex.subst
+
+    original = bashlex.subst._paramexpand
+    if not getattr(original, "codex_guarded", False):
+        def guarded(parser: Any, string: str, start: int) -> tuple[Any, int]:
+            node, end = original(parser, string, start)
+            if end <= start:  # no progress: the caller would loop forever
+                raise bashlex.errors.ParsingError("bad substitution", string, start)
+            return node, end
+
+        guarded.codex_guarded = True  # type: ignore[attr-defined]
+        bashlex.subst._paramexpand = guarded
+    module: ModuleType = bashlex
+    return module
 
 
 def _one_line(exc: BaseException) -> str:
