@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 from pathlib import Path
@@ -157,3 +158,19 @@ def test_agent_credentials_are_masked_wherever_codex_home_is(
                  workspace)
     assert b"PLANTED" not in (result.stdout or b"") + (result.stderr or b"")
     assert result.stdout == b"visible"
+
+
+def test_process_limit_and_its_cgroup_is_removed(workspace: Path) -> None:
+    from codex.sandbox.linux import pids_cgroup
+
+    script = "grep -h pids /proc/self/cgroup; for i in 1 2 3; do sleep 0.1 & done; wait"
+    result = run("offline", ["sh", "-c", script], workspace)
+    assert result.exit_code == 0
+    expected = pids_cgroup.available() if os.geteuid() == 0 else True
+    assert ("process-limit" in result.layers) == expected
+    if os.geteuid() == 0 and expected:
+        group = result.stdout.decode().strip().rsplit(":", 1)[-1] if result.stdout else ""
+        assert "codex-sandbox-" in group
+        leftovers = [p for p in Path("/sys/fs/cgroup").rglob("codex-sandbox-*")
+                     if group.strip("/") and p.name == group.strip("/").rsplit("/", 1)[-1]]
+        assert leftovers == [], "the run's pids cgroup must be removed"

@@ -8,6 +8,7 @@ from __future__ import annotations
 # Layer names, in the order the helper applies them. They appear in `--json` results and in
 # refusal messages, so they are part of the interface.
 HYGIENE = "process-hygiene"
+PROCESS_LIMIT = "process-limit"
 ENV = "env-allowlist"
 STDIN = "stdin-isolated"
 SESSION = "new-session"
@@ -36,5 +37,7 @@ LANDLOCK_MIN_ABI: dict[str, int] = {
 }
 
 # Defence-in-depth layers: reported when missing, but their absence alone does not refuse a
-# profile (the network namespace already cuts the network; scopes and exec logging are recent).
-OPTIONAL: frozenset[str] = frozenset({LANDLOCK_NET, LANDLOCK_SCOPE, LANDLOCK_LOG, IPCNS})
+# profile (the network namespace already cuts the network; scopes and exec logging are recent;
+# the process limit guards availability, not confinement, and the timeout still ends a run).
+OPTIONAL: frozenset[str] = frozenset(
+    {LANDLOCK_NET, LANDLOCK_SCOPE, LANDLOCK_LOG, IPCNS, PROCESS_LIMIT})

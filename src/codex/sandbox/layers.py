@@ -26,6 +26,7 @@ from codex.sandbox.layer_names import (
     NNP,
     OPTIONAL,
     PIDNS,
+    PROCESS_LIMIT,
     PROTECTED,
     SECCOMP,
     SESSION,
@@ -60,7 +61,7 @@ def wanted_layers(confined: bool, network: bool) -> list[str]:
     """Every layer a policy asks for, in application order."""
     if not confined:
         return [ENV, STDIN, SESSION]
-    layers = [HYGIENE, ENV, STDIN, SESSION, USERNS, PIDNS, MOUNTNS, IPCNS]
+    layers = [HYGIENE, PROCESS_LIMIT, ENV, STDIN, SESSION, USERNS, PIDNS, MOUNTNS, IPCNS]
     if not network:
         layers.append(NETNS)
     layers += [PROTECTED, MASKS, CAPS, NNP, LANDLOCK_FS]
@@ -78,6 +79,7 @@ def layers_for(policy: PolicyLike) -> tuple[list[str], list[MissingLayer]]:
     if not sys.platform.startswith("linux"):
         return [], [MissingLayer(name, f"not available on {sys.platform}", name not in OPTIONAL)
                     for name in wanted]
+    from codex.sandbox.linux import pids_cgroup
     from codex.sandbox.linux.probe import probe
 
     features = probe(userns_trial=True)
@@ -94,6 +96,8 @@ def layers_for(policy: PolicyLike) -> tuple[list[str], list[MissingLayer]]:
                 f"Landlock ABI {features.landlock_abi} < {LANDLOCK_MIN_ABI[name]}")
         elif name == SECCOMP and not features.seccomp:
             reason = features.seccomp_error
+        elif name == PROCESS_LIMIT and features.uid == 0 and not pids_cgroup.available():
+            reason = "root is exempt from RLIMIT_NPROC and no pids cgroup can be created here"
         elif not features.arch_supported and name not in (ENV, STDIN, SESSION, HYGIENE):
             reason = f"unsupported architecture {features.arch}"
         if reason:

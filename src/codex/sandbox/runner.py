@@ -177,6 +177,7 @@ def run_sandboxed(request: SandboxRequest) -> SandboxResult:
     scan = (hardlinks.scan(roots) if roots and request.scan_hardlinks
             else hardlinks.HardlinkScan())
     private_tmp = tempfile.mkdtemp(prefix="codex-sandbox-") if policy.private_tmp else None
+    cgroup = _pids_cgroup(policy)
     try:
         explicit = dict(request.env)
         if private_tmp:
@@ -191,18 +192,32 @@ def run_sandboxed(request: SandboxRequest) -> SandboxResult:
             confined=policy.confined, network=policy.network, writable_roots=roots,
             protected_subpaths=list(policy.protected_subpaths),
             masked_paths=_masked_paths(policy), private_tmp=private_tmp,
-            allow_degraded=request.allow_degraded, parent_pid=os.getpid())
+            allow_degraded=request.allow_degraded, parent_pid=os.getpid(),
+            pids_cgroup=cgroup)
         result = _run_helper(request, spec)
         after = _protected_present(roots, policy.protected_subpaths)
         result.protected_created = sorted(after - before)
     finally:
         if private_tmp:
             shutil.rmtree(private_tmp, ignore_errors=True)
+        if cgroup:
+            from codex.sandbox.linux import pids_cgroup
+
+            pids_cgroup.remove(cgroup)
     result.workspace = str(request.workspace or cwd)
     result.cwd = str(cwd)
     result.hardlinks = scan.paths
     result.hardlinks_truncated = scan.truncated
     return result
+
+
+def _pids_cgroup(policy: SandboxPolicyLike) -> str | None:
+    """A pids cgroup for confined runs as root (RLIMIT_NPROC does not bind root)."""
+    if not policy.confined or os.geteuid() != 0 or not sys.platform.startswith("linux"):
+        return None
+    from codex.sandbox.linux import pids_cgroup
+
+    return pids_cgroup.create()
 
 
 def _masked_paths(policy: SandboxPolicyLike) -> list[str]:

@@ -28,7 +28,7 @@ import resource
 import signal
 
 from codex.sandbox import layer_names as L
-from codex.sandbox.linux import landlock, mounts, probe, seccomp_filter
+from codex.sandbox.linux import landlock, mounts, pids_cgroup, probe, seccomp_filter
 from codex.sandbox.linux import syscalls as sc
 from codex.sandbox.linux.spec import HelperSpec, encode_status, read_all
 
@@ -147,6 +147,7 @@ def confine_and_run(spec: HelperSpec, status: Status, progress: Progress) -> int
     if sc.MACHINE not in probe.SUPPORTED_ARCHES:
         progress.missing(L.SECCOMP, f"unsupported architecture {sc.MACHINE}")
     progress.attempt(L.HYGIENE, lambda: hygiene(spec, status.fd))
+    limit_processes(spec, progress)
     progress.applied += [L.ENV, L.STDIN, L.SESSION]
     pidns = enter_namespaces(spec, progress)
     if pidns:
@@ -196,6 +197,18 @@ def hygiene(spec: HelperSpec, status_fd: int) -> None:
         new_soft = new_hard if soft == resource.RLIM_INFINITY else min(soft, new_hard)
         resource.setrlimit(res, (new_soft, new_hard))
     os.umask(UMASK)
+
+
+def limit_processes(spec: HelperSpec, progress: Progress) -> None:
+    """Bound the number of processes: RLIMIT_NPROC (set by hygiene) binds any uid but root;
+    root needs the pids cgroup the runner prepared."""
+    if spec.pids_cgroup:
+        progress.attempt(L.PROCESS_LIMIT, lambda: pids_cgroup.join(spec.pids_cgroup or ""))
+    elif os.geteuid() == 0:
+        progress.missing(L.PROCESS_LIMIT, "root is exempt from RLIMIT_NPROC and no pids "
+                                          "cgroup could be created here")
+    else:
+        progress.applied.append(L.PROCESS_LIMIT)
 
 
 def _detach(spec: HelperSpec, status_fd: int, death_signal: int) -> None:

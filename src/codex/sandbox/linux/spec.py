@@ -20,7 +20,8 @@ class HelperSpec:
     def __init__(self, *, argv: list[str], cwd: str, env: dict[str, str], profile: str,
                  confined: bool, network: bool, writable_roots: list[str],
                  protected_subpaths: list[str], masked_paths: list[str],
-                 private_tmp: str | None, allow_degraded: bool, parent_pid: int) -> None:
+                 private_tmp: str | None, allow_degraded: bool, parent_pid: int,
+                 pids_cgroup: str | None = None) -> None:
         self.argv = argv
         self.cwd = cwd
         self.env = env
@@ -33,6 +34,7 @@ class HelperSpec:
         self.private_tmp = private_tmp
         self.allow_degraded = allow_degraded
         self.parent_pid = parent_pid
+        self.pids_cgroup = pids_cgroup
 
     @property
     def read_only(self) -> bool:
