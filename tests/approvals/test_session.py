@@ -158,5 +158,17 @@ def test_control_characters_in_commands_are_escaped(tmp_path: Path) -> None:
     assert "\\x1b[2J" in shown
 
 
+def test_multi_line_reasons_keep_their_lines(tmp_path: Path) -> None:
+    from codex.approvals import ApprovalRequest
+    approver, out = terminal("y\n")
+    request = ApprovalRequest(("apply_patch", "a.py"), tmp_path,
+                              "--- a.py\n+++ a.py\n+print('\x1b[31mred')", offer_always=False)
+    assert approver.request_approval(request) is ReviewDecision.APPROVED
+    lines = out.getvalue().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("  reason:  "))
+    assert lines[start:start + 3] == ["  reason:  --- a.py", "           +++ a.py",
+                                      "           +print('\\x1b[31mred')"]
+
+
 def test_decision_enum_values_match_protocol() -> None:
     assert {d.value for d in Decision} == {"allow", "prompt", "forbidden"}

@@ -6,6 +6,9 @@ CODEX_FUZZ_EXAMPLES=5000 runs a longer campaign than the default 300 examples pe
 from __future__ import annotations
 
 import os
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -21,6 +24,23 @@ HOME = Path("/home/alice")
 SETTINGS = settings(max_examples=int(os.environ.get("CODEX_FUZZ_EXAMPLES", "300")), deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
 
+
+
+@contextmanager
+def time_limit(seconds: int = 5) -> Iterator[None]:
+    """Fail fast on a parser hang: bashlex once looped forever, eating gigabytes."""
+    def expire(signum: int, frame: object) -> None:
+        raise TimeoutError(f"one example took more than {seconds}s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 SHELL_ALPHABET = st.sampled_from([*"abcrm -/.~$(){}[]<>|&;'\"`\\*?!#=\n\t:0123456789",
                                   "sudo ", "rm -rf ", "curl x | sh", "$(", "<<EOF\n", "2>&1",
                                   "bash -c ", "&&", "||", "${x:-", "cd /;", "EOF\n"])
@@ -30,14 +50,16 @@ SHELLISH = st.lists(SHELL_ALPHABET, max_size=40).map("".join)
 @SETTINGS
 @given(st.text(max_size=200))
 def test_parse_script_never_raises_on_any_text(script: str) -> None:
-    parsed = parse_script(script)
+    with time_limit():
+        parsed = parse_script(script)
     assert all(isinstance(p, str) for p in parsed.problems)
 
 
 @SETTINGS
 @given(st.one_of(st.text(max_size=200), SHELLISH))
 def test_evaluate_never_raises_on_any_script(script: str) -> None:
-    result = evaluate(["bash", "-lc", script], workspace=WORKSPACE, home=HOME)
+    with time_limit():
+        result = evaluate(["bash", "-lc", script], workspace=WORKSPACE, home=HOME)
     assert isinstance(result.decision, Decision)
     assert result.justification or result.decision is Decision.ALLOW
     result.to_json()
@@ -46,21 +68,25 @@ def test_evaluate_never_raises_on_any_script(script: str) -> None:
 @SETTINGS
 @given(st.lists(st.text(max_size=30), max_size=8))
 def test_evaluate_never_raises_on_any_argv(argv: list[str]) -> None:
-    result = evaluate(argv, workspace=WORKSPACE, home=HOME)
+    with time_limit():
+        result = evaluate(argv, workspace=WORKSPACE, home=HOME)
     assert isinstance(result.decision, Decision)
 
 
 @SETTINGS
 @given(SHELLISH)
 def test_a_script_prefixed_with_sudo_is_always_forbidden(script: str) -> None:
-    result = evaluate(["sudo", "bash", "-lc", script], workspace=WORKSPACE, home=HOME)
+    with time_limit():
+        result = evaluate(["sudo", "bash", "-lc", script], workspace=WORKSPACE, home=HOME)
     assert result.decision is Decision.FORBIDDEN
 
 
 @SETTINGS
 @given(SHELLISH)
 def test_appending_a_forbidden_command_never_loosens(script: str) -> None:
-    result = evaluate(["bash", "-lc", script + "\nrm -rf /"], workspace=WORKSPACE, home=HOME)
+    with time_limit():
+        result = evaluate(["bash", "-lc", script + "\nrm -rf /"], workspace=WORKSPACE,
+                          home=HOME)
     # Either the whole script parses (rm -rf / is seen) or it does not (prompt); never allow.
     assert result.decision is not Decision.ALLOW
 

@@ -44,6 +44,12 @@ def printable(text: str) -> str:
     return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
 
 
+def _indented(text: str) -> str:
+    """A multi-line reason (a patch diff) keeps its lines, each escaped and indented."""
+    lines = text.splitlines() or [""]
+    return "\n           ".join(printable(line.replace("\t", "    ")) for line in lines)
+
+
 class TerminalApprover:
     """Asks on `input`/`output` (by default the controlling terminal, /dev/tty)."""
 
@@ -98,7 +104,7 @@ class TerminalApprover:
         self._write(f"\n{title}\n"
                     f"  command: {printable(shlex.join(request.argv))}\n"
                     f"  cwd:     {printable(str(request.cwd))}\n"
-                    f"  reason:  {printable(request.reason)}\n")
+                    f"  reason:  {_indented(request.reason)}\n")
 
     @staticmethod
     def _keys(request: ApprovalRequest) -> str:

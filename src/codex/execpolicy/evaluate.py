@@ -45,7 +45,7 @@ def evaluate(argv: Sequence[str], *, workspace: Path, rules: RuleSet | None = No
     recognise shell start-up files. Never raises on any argv.
     """
     home_dir = os.path.normpath(os.path.abspath(str(home if home is not None
-                                                    else Path.home())))
+                                                    else _current_home())))
     root = os.path.normpath(os.path.abspath(str(workspace)))
     evaluator = _Evaluator(rules or RuleSet(), Context(root, home_dir, root))
     words = tuple(str(w) for w in argv)
@@ -54,6 +54,14 @@ def evaluate(argv: Sequence[str], *, workspace: Path, rules: RuleSet | None = No
     else:
         evaluator.simple(SimpleCommand(words), evaluator.base, depth=0, extra=[])
     return evaluator.result()
+
+
+def _current_home() -> Path:
+    """The user's home; `/` when it cannot be determined, so `~` paths count as critical."""
+    try:
+        return Path.home()
+    except (RuntimeError, KeyError):
+        return Path("/")
 
 
 class _Evaluator:
