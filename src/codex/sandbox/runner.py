@@ -27,8 +27,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from codex.config.home import codex_home
 from codex.sandbox import env as sandbox_env
-from codex.sandbox import hardlinks
+from codex.sandbox import hardlinks, quarantine
 from codex.sandbox.linux import HELPER_TOKEN
 from codex.sandbox.linux.spec import HelperSpec, decode_status
 
@@ -121,6 +122,7 @@ class SandboxResult:
     hardlinks_truncated: bool = False
     protected: list[str] = field(default_factory=list)
     protected_created: list[str] = field(default_factory=list)
+    quarantined: dict[str, str] = field(default_factory=dict)
     masked: list[str] = field(default_factory=list)
     landlock_abi: int | None = None
     stdout: bytes | None = None
@@ -186,7 +188,7 @@ def run_sandboxed(request: SandboxRequest) -> SandboxResult:
         if policy.confined and not sys.platform.startswith("linux"):
             raise SandboxUnavailable(policy.profile, "kernel sandbox",
                                      f"not implemented on {sys.platform}")
-        before = _protected_present(roots, policy.protected_subpaths)
+        before = quarantine.present(roots, policy.protected_subpaths)
         spec = HelperSpec(
             argv=list(request.argv), cwd=str(cwd), env=command_env, profile=policy.profile,
             confined=policy.confined, network=policy.network, writable_roots=roots,
@@ -195,8 +197,11 @@ def run_sandboxed(request: SandboxRequest) -> SandboxResult:
             allow_degraded=request.allow_degraded, parent_pid=os.getpid(),
             pids_cgroup=cgroup)
         result = _run_helper(request, spec)
-        after = _protected_present(roots, policy.protected_subpaths)
-        result.protected_created = sorted(after - before)
+        # Every process of the run is gone now, so nothing can race the move.
+        # Paths the helper itself made read-only (an empty .git/hooks it created) count as
+        # existing before the run.
+        result.protected_created, result.quarantined = quarantine.quarantine(
+            roots, policy.protected_subpaths, before | set(result.protected), codex_home())
     finally:
         if private_tmp:
             shutil.rmtree(private_tmp, ignore_errors=True)
@@ -222,15 +227,8 @@ def _pids_cgroup(policy: SandboxPolicyLike) -> str | None:
 
 def _masked_paths(policy: SandboxPolicyLike) -> list[str]:
     """The policy's masks plus the agent's own credentials wherever CODEX_HOME points."""
-    from codex.config.home import codex_home
-
     own = codex_home() / "auth.json"
     return list(dict.fromkeys([*(str(p) for p in policy.masked_paths), str(own)]))
-
-
-def _protected_present(roots: Sequence[str], subpaths: Sequence[str]) -> set[str]:
-    return {os.path.join(r, s) for r in roots for s in subpaths
-            if os.path.lexists(os.path.join(r, s))}
 
 
 def _stdio(request: SandboxRequest) -> tuple[int, int | None]:
