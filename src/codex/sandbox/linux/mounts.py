@@ -34,7 +34,6 @@ class MountReport:
 
     def __init__(self) -> None:
         self.protected: list[str] = []
-        self.created: list[str] = []
         self.masked: list[str] = []
 
 
@@ -90,7 +89,7 @@ def protect(writable_roots: Iterable[str], subpaths: Iterable[str],
     Paths that exist are made read-only. `.git` itself is pinned so it cannot be renamed
     away and replaced by a fresh one with hooks. A missing `.git/hooks` inside an existing
     `.git` is created (git creates it too) and protected; other missing protected names are
-    left absent and reported by the runner after the run if they appear.
+    left absent, and the runner quarantines them after the run if they appear.
     """
     subpaths = tuple(subpaths)
     for root in writable_roots:
@@ -100,7 +99,6 @@ def protect(writable_roots: Iterable[str], subpaths: Iterable[str],
             hooks = os.path.join(git, "hooks")
             if not os.path.lexists(hooks) and ".git/hooks" in subpaths:
                 os.mkdir(hooks, 0o755)
-                report.created.append(hooks)
         for sub in subpaths:
             target = os.path.join(root, sub)
             if os.path.islink(target):
