@@ -1,10 +1,25 @@
 """`run_sandboxed`: run one command under a sandbox policy and report what happened.
 
+Public interface (also re-exported by `codex.sandbox`):
+    run_sandboxed(SandboxRequest) -> SandboxResult
+        raises SandboxUnavailable (a required layer is missing; .profile/.layer/.reason) and
+        SandboxError (bad request, helper failure); never raises for the command's own
+        failure. KeyboardInterrupt / SystemExit (SIGTERM in the main thread) propagate after
+        the run has been killed.
+    SandboxRequest(policy, argv, cwd, timeout_s=None, allow_degraded=False, env={},
+                   env_passthrough=(), capture=False, on_output=None, stdin=None,
+                   scan_hardlinks=True, workspace=None)
+    SandboxResult: exit_code, signal, duration_s, timed_out, profile, workspace, cwd, layers,
+        degraded, unavailable, hardlinks, hardlinks_truncated, protected, protected_created,
+        quarantined, masked, landlock_abi, stdout/stderr (bytes when captured); to_json().
+
 Used by `codex sandbox`, the guard chain and the agent's shell tool. The caller chooses pass-
 through (the command writes to our stdout/stderr), capture (bytes in the result) and/or a
-streaming callback. The runner owns the timeout and cleanup: on timeout, Ctrl-C or SIGTERM it
-kills the helper's process group with SIGKILL; the helper's PID namespace dies with it, and
-parent-death signals cover the runner itself being killed, so no process outlives a run.
+streaming callback. Every run, `trusted` included, goes through the helper
+(codex.sandbox.linux.helper). The runner owns the timeout and cleanup: on timeout, Ctrl-C or
+SIGTERM a confined run's process group is killed (its PID namespace dies with its init);
+an unconfined helper is asked with SIGTERM to kill what it reaped as child subreaper, then
+killed. Parent-death signals cover the runner itself being killed: no process outlives a run.
 
 Exit codes follow the shell: the command's own, 126 not executable, 127 not found, 124
 timeout, 128+n killed by signal n.
