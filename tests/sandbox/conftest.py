@@ -255,14 +255,19 @@ def fd_links(pid: int) -> list[str]:
     return links
 
 
-def kill_token(token: str) -> None:
-    for _ in range(5):
+def kill_token(token: str, wait: float = 20.0) -> None:
+    """SIGKILL every process carrying `token`, then wait until the kernel has reaped them
+    (zombies lose their cmdline but still count against the uid's process limit)."""
+    deadline = time.monotonic() + wait
+    seen: set[int] = set()
+    while time.monotonic() < deadline:
         pids = pids_with(token)
-        if not pids:
-            return
+        seen.update(pids)
         for pid in pids:
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
+        if not pids and not any(os.path.exists(f"/proc/{pid}") for pid in seen):
+            return
         time.sleep(0.1)
 
 
@@ -274,11 +279,11 @@ def held(arena: Arena, argv: Sequence[str], token: str, *, profile: str | None,
     proc = arena.start(argv, profile=profile, pass_fds=pass_fds, stdin=stdin,
                        stdout=subprocess.PIPE if stdout is None else stdout,
                        stderr=subprocess.STDOUT if stdout is None else stdout)
+    seen = b""
     try:
         if stdout is None:
             assert proc.stdout is not None
             deadline = time.monotonic() + RUN_TIMEOUT
-            seen = b""
             while time.monotonic() < deadline:
                 line = proc.stdout.readline()
                 seen += line
@@ -291,7 +296,7 @@ def held(arena: Arena, argv: Sequence[str], token: str, *, profile: str | None,
             time.sleep(1.0)
         time.sleep(0.1)
         pids = actor_pids(token)
-        assert pids, "the actor is not running, so this probe proves nothing"
+        assert pids, f"the actor is not running, so this probe proves nothing: {seen[-3000:]!r}"
         yield pids
     finally:
         proc.terminate()
