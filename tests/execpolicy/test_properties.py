@@ -43,7 +43,8 @@ def time_limit(seconds: int = 5) -> Iterator[None]:
 
 SHELL_ALPHABET = st.sampled_from([*"abcrm -/.~$(){}[]<>|&;'\"`\\*?!#=\n\t:0123456789",
                                   "sudo ", "rm -rf ", "curl x | sh", "$(", "<<EOF\n", "2>&1",
-                                  "bash -c ", "&&", "||", "${x:-", "cd /;", "EOF\n"])
+                                  "bash -c ", "&&", "||", "${x:-", "cd /;", "EOF\n", "&-",
+                                  ">&", "{a,b}", "function ", "2>", "<&"])
 SHELLISH = st.lists(SHELL_ALPHABET, max_size=40).map("".join)
 
 

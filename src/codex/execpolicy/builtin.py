@@ -251,6 +251,44 @@ def resolve_path(word: str, ctx: Context) -> str | None:
     return os.path.normpath(word).replace("//", "/")
 
 
+_BRACE = re.compile(r"\{([^{}]*)\}")
+MAX_BRACE_WORDS = 64
+
+
+def brace_expand(word: str) -> list[str]:
+    """Bash brace expansion of `{a,b}` and `{1..3}` alternatives, as the shell does before `rm`
+    sees its arguments. An approximation (nested braces may yield extra words, never fewer
+    paths) capped at MAX_BRACE_WORDS words."""
+    words = [word]
+    for _ in range(MAX_BRACE_WORDS):
+        expanded: list[str] = []
+        changed = False
+        for current in words:
+            match = next((m for m in _BRACE.finditer(current)
+                          if "," in m.group(1) or ".." in m.group(1)), None)
+            if match is None:
+                expanded.append(current)
+                continue
+            changed = True
+            body = match.group(1)
+            if "," in body:
+                options = body.split(",")
+            else:
+                start, _, end = body.partition("..")
+                if not (start.lstrip("-").isdigit() and end.lstrip("-").isdigit()):
+                    expanded.append(current)  # `{a..b}` letters: left as written
+                    continue
+                first, last = int(start), int(end)
+                step = 1 if last >= first else -1
+                options = [str(n) for n in range(first, last + step, step)[:MAX_BRACE_WORDS]]
+            expanded.extend(current[:match.start()] + option + current[match.end():]
+                            for option in options)
+        words = expanded[:MAX_BRACE_WORDS]
+        if not changed:
+            break
+    return words
+
+
 def _glob_base(path: str) -> str:
     """The directory a glob enumerates: `/etc/*.conf` → `/etc`, `/*` → `/`."""
     match = _GLOB.search(path)
@@ -295,6 +333,9 @@ def is_device(path: str) -> bool:
 
 def write_target_danger(word: str, ctx: Context, argv: Sequence[str]) -> RuleMatch | None:
     """The forbidden match when a file the command writes is a shell rc file or a device."""
+    expansions = brace_expand(word)
+    if len(expansions) > 1:
+        return next((m for w in expansions if (m := write_target_danger(w, ctx, argv))), None)
     path = resolve_path(word, ctx)
     if path is None:
         return None
@@ -338,7 +379,7 @@ def _rm(argv: Sequence[str], ctx: Context) -> list[RuleMatch]:
                               "rm --no-preserve-root can delete the whole system", argv)]
     recursive = _has_short(options, "rR", "--recursive")
     found: list[RuleMatch] = []
-    for target in targets:
+    for target in (word for t in targets for word in brace_expand(t)):
         path = resolve_path(target, ctx)
         if path is None:
             if recursive:
@@ -373,7 +414,7 @@ def _chmod_chown(argv: Sequence[str], ctx: Context) -> list[RuleMatch]:
                                    "sets a setuid/setgid bit", argv))
     if not _has_short(options, "R", "--recursive"):
         return found
-    for target in operands[1:]:
+    for target in (word for t in operands[1:] for word in brace_expand(t)):
         path = resolve_path(target, ctx)
         if path is not None and (is_critical_path(_glob_base(path), ctx)
                                  or is_critical_path(path, ctx)):

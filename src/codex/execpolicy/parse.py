@@ -96,6 +96,8 @@ def parse_script(script: str) -> ParsedScript:
             walker.visit(tree, parent=None)
     except RecursionError:
         return ParsedScript((), ("script nests too deeply to analyse",))
+    except Exception as exc:  # a syntax tree shape we did not foresee: fail closed
+        return ParsedScript((), (f"could not analyse the script ({type(exc).__name__})",))
     return ParsedScript(
         tuple(walker.commands), tuple(dict.fromkeys(walker.problems)),
         tuple(dict.fromkeys(walker.recursive_functions)),
@@ -196,12 +198,14 @@ class _Walker:
             self._word_parts(redirect, owner=parent)
 
     def _function(self, node: Any, *, parent: int | None) -> None:
-        name_node = node.parts[0]
+        # `f() { …; }` starts with the name; `function f { …; }` with the reserved word.
+        name_node = next((p for p in node.parts if getattr(p, "kind", None) == "word"), None)
         name = getattr(name_node, "word", "")
         self.problems.append(f"defines a shell function `{name}`")
         before = len(self.commands)
-        for part in node.parts[1:]:
-            self.visit(part, parent=parent)
+        for part in node.parts:
+            if part is not name_node:
+                self.visit(part, parent=parent)
         if any(cmd.argv and cmd.argv[0] == name for cmd in self.commands[before:]):
             self.recursive_functions.append(name)
 
@@ -250,7 +254,7 @@ class _Walker:
             return Redirect(op, None)
         if isinstance(output, int):
             return Redirect(op, output)
-        if output is None:
+        if output is None or isinstance(output, str):  # `2>&-` closes a descriptor
             return Redirect(op, None)
         dynamic = self._word_parts(output, owner=owner)
         redirect = Redirect(op, output.word, dynamic=dynamic)
