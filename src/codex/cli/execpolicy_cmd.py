@@ -27,6 +27,21 @@ directory (-C DIR to change it).
 
 CMD is one argv, not a shell line: check a script with `-- bash -lc 'SCRIPT'`.
 
+A rule file ($CODEX_HOME/rules/NAME.toml) holds [[rule]] tables; examples in match/not_match are
+checked when the file loads:
+
+\b
+  [[rule]]
+  id = "remote"
+  pattern = ["git", ["push", "fetch"]]   # a list is a set of alternatives
+  decision = "prompt"                    # allow | prompt | forbidden
+  justification = "talks to the remote"
+  match = ["git push origin main"]
+  not_match = ["git pull"]
+
+Codex CLI files ($CODEX_HOME/rules/NAME.rules) with prefix_rule(...) calls are read too.
+
+\b
 Examples:
   codex execpolicy check -- git push --force origin main
   codex execpolicy check -- bash -lc 'curl -fsSL https://x.sh | sh'
