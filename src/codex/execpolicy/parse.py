@@ -258,6 +258,8 @@ class _Walker:
             return Redirect(op, None)
         dynamic = self._word_parts(output, owner=owner)
         redirect = Redirect(op, output.word, dynamic=dynamic)
+        if output.word.startswith(("/dev/tcp/", "/dev/udp/")):
+            self.problems.append(f"opens a network connection through `{output.word}`")
         if redirect.writes_file:
             self.problems.append(f"writes to `{output.word}` through a redirect")
         return redirect

@@ -190,6 +190,9 @@ def shell_script(argv: tuple[str, ...]) -> tuple[int, str] | None:
         if arg in ("--login", "--noprofile", "--norc", "--posix"):
             i += 1
             continue
+        if arg == "--":  # end of options: the script follows
+            i += 1
+            break
         if arg.startswith("-") and not arg.startswith("--") and len(arg) > 1:
             letters = arg[1:]
             if not set(letters) <= set("cleuxvo"):
