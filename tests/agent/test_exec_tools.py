@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from agent_helpers import assert_valid_events, rollout_files, rollout_lines
 
+from codex.audit import audit_dir, read_entries
 from support.model_server import (
     Call,
     ModelServer,
@@ -30,7 +31,8 @@ def _outputs(body: dict) -> dict[str, str]:
 
 
 def test_shell_call_runs_in_sandbox_then_answer(run_exec, model_server: ModelServer,
-                                                workspace: Path, tmp_path: Path) -> None:
+                                                workspace: Path, tmp_path: Path,
+                                                codex_home: Path) -> None:
     outside = tmp_path / "outside"
     outside.mkdir()
     (outside / "control").write_text("the test itself can write here\n")  # control
@@ -55,6 +57,11 @@ def test_shell_call_runs_in_sandbox_then_answer(run_exec, model_server: ModelSer
     output = _outputs(model_server.requests[1].json)["call_1"]
     assert "Exit code: 0" in output and "inside" in output
     assert run.items("agent_message")[0]["text"] == "Made the file."
+    # the decision is in the audit log under this session, by the agent
+    entries = list(read_entries(audit_dir(codex_home), session=run.events[0]["thread_id"]))
+    assert [(e.operation, e.decision, e.actor) for e in entries] == [
+        ("command_exec", "allowed", "agent")]
+    assert "made.txt" in entries[0].target
 
 
 def test_offline_profile_cannot_write_the_workspace(run_exec, model_server: ModelServer,

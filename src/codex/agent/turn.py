@@ -66,6 +66,7 @@ from codex.tools.base import ToolOutput
 Emit = Callable[[AgentEvent], None]
 INTERRUPTED_MESSAGE = "interrupted: the turn was cancelled (Ctrl-C) and its commands killed"
 _THREAD_GRACE_S = 10.0
+_KILL_SWEEP_S = 0.05
 # Tools that change nothing outside the session (no need to wait for the disk before them).
 _NO_SIDE_EFFECTS = frozenset({"update_plan"})
 
@@ -199,10 +200,8 @@ async def _run_call(turn: _Turn, call: ToolCall) -> None:
     future = session.executor.submit(session.registry.dispatch, call.name, call.arguments,
                                      context, kind=call.kind)
     turn.running.append(future)
-    try:
-        output = await asyncio.wrap_future(future)
-    finally:
-        turn.running.remove(future)
+    output = await asyncio.wrap_future(future)  # cancelled: stays in `running` for the kill
+    turn.running.remove(future)
     session.record(CustomToolCallOutput(call.call_id, output.text) if call.kind == "custom"
                    else FunctionCallOutput(call.call_id, output.text))
     for event in diff_events(item_id, output):
@@ -216,12 +215,15 @@ async def _run_call(turn: _Turn, call: ToolCall) -> None:
 
 
 async def _stop_running(turn: _Turn) -> None:
-    """Kill the commands of cancelled calls and wait (bounded) for their threads to end."""
-    running = list(turn.running)
-    if not running:
-        return
-    kill_running_commands()
-    await asyncio.wait([asyncio.wrap_future(f) for f in running], timeout=_THREAD_GRACE_S)
+    """Kill the commands of cancelled calls and wait (bounded) for their threads to end.
+
+    Killing is repeated while waiting: a call cancelled before its sandbox was spawned starts
+    its command after the first sweep."""
+    pending = {asyncio.wrap_future(f) for f in turn.running}
+    deadline = asyncio.get_running_loop().time() + _THREAD_GRACE_S
+    while pending and asyncio.get_running_loop().time() < deadline:
+        kill_running_commands()
+        _done, pending = await asyncio.wait(pending, timeout=_KILL_SWEEP_S)
 
 
 def _finish(turn: _Turn, status: Literal["completed", "failed", "interrupted"],
