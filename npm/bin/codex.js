@@ -59,7 +59,10 @@ function packageManager() {
     if (agent.startsWith(name + "/")) return name;
   }
   const where = realpath(PACKAGE_ROOT).split(path.sep).join("/");
-  if (where.includes("/.pnpm/") || (process.env.PNPM_HOME && where.startsWith(
+  // pnpm: its virtual store (.pnpm/) or, for pnpm 11+ global installs, its global virtual
+  // store (<store>/v11/links/<name>/<version>/<hash>/node_modules/...).
+  if (where.includes("/.pnpm/") || /\/v\d+\/links\/@openai\/codex\//.test(where) ||
+    (process.env.PNPM_HOME && where.startsWith(
     realpath(process.env.PNPM_HOME).split(path.sep).join("/")))) return "pnpm";
   if (process.versions.pnp || where.includes("/.yarn/")) return "yarn";
   if (where.includes("/.bun/")) return "bun";
@@ -221,6 +224,7 @@ function checkFile(binary, origin, version) {
       (origin === "CODEX_BINARY_PATH" ? "point CODEX_BINARY_PATH at the codex executable"
         : reinstallCommand(packageManager(), version)), 126);
   }
+  checkFormat(binary, origin, version);
   if (process.platform === "win32") return;
   try {
     fs.accessSync(binary, fs.constants.X_OK);
@@ -237,6 +241,53 @@ function checkFile(binary, origin, version) {
       `Fix: chmod +x '${binary}' (as its owner). If it already is executable, the file ` +
       `system is mounted noexec (common for /tmp and some home directories): reinstall to ` +
       `a prefix on an exec-allowed mount, e.g. npm config set prefix ~/.npm-global.`, 126);
+  }
+}
+
+// ELF e_machine values for the architectures we ship.
+const ELF_MACHINE = { x64: 62, arm64: 183 };
+
+/**
+ * Read the first bytes and refuse a file this machine cannot execute, before exec: when
+ * execve fails with ENOEXEC, libuv's execvp falls back to running the file with /bin/sh,
+ * which turns a wrong-architecture or corrupt binary into a baffling shell error.
+ */
+function checkFormat(binary, origin, version) {
+  const head = Buffer.alloc(20);
+  let fd;
+  try {
+    fd = fs.openSync(binary, "r");
+    fs.readSync(fd, head, 0, 20, 0);
+  } catch (_err) {
+    return; // unreadable: the permission checks that follow explain it
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+  if (head[0] === 0x23 && head[1] === 0x21) return; // "#!": a script (CODEX_BINARY_PATH)
+  let problem = null;
+  if (process.platform === "linux") {
+    if (head.readUInt32BE(0) !== 0x7f454c46) {
+      problem = "is not an ELF executable";
+    } else if (ELF_MACHINE[process.arch] !== undefined &&
+      head.readUInt16LE(18) !== ELF_MACHINE[process.arch]) {
+      const found = Object.keys(ELF_MACHINE).find((a) => ELF_MACHINE[a] === head.readUInt16LE(18));
+      problem = `is built for ${found || "another architecture"} (machine ` +
+        `${head.readUInt16LE(18)}), not ${process.arch}`;
+    }
+  } else if (process.platform === "darwin") {
+    const magic = head.readUInt32BE(0);
+    if (![0xcffaedfe, 0xcefaedfe, 0xcafebabe, 0xfeedfacf].includes(magic)) {
+      problem = "is not a Mach-O executable";
+    }
+  } else if (process.platform === "win32" && !(head[0] === 0x4d && head[1] === 0x5a)) {
+    problem = "is not a Windows executable";
+  }
+  if (problem) {
+    const fix = origin === "CODEX_BINARY_PATH"
+      ? "point CODEX_BINARY_PATH at a codex executable built for this machine"
+      : reinstallCommand(packageManager(), version);
+    throw new LauncherError(`codex: ${binary} (from ${origin}) ${problem}: exec format ` +
+      `error.\nFix: ${fix}`, 126);
   }
 }
 

@@ -116,6 +116,7 @@ def registry(tools: Path, packed: dict[str, object],
         "packages:\n"
         "  '**':\n    access: $all\n    publish: $authenticated\n    unpublish: $authenticated\n"
         "server:\n  keepAliveTimeout: 60\n"
+        "max_body_size: 300mb\n"
         "log: { type: stdout, format: pretty, level: warn }\n"
     )
     log = (root / "verdaccio.log").open("wb")
@@ -148,9 +149,11 @@ def registry(tools: Path, packed: dict[str, object],
                   for suffix in PLATFORM_PACKAGES if f"@openai/codex-{suffix}" not in built]
         order += [p for p in packages if p["kind"] == "meta"]
         for pkg in order:
-            subprocess.run(["npm", "publish", str(dist / pkg["file"]), "--registry", url,
-                            "--userconfig", str(npmrc), "--tag", "latest"],
-                           check=True, capture_output=True, timeout=300)
+            pub = subprocess.run(["npm", "publish", str(dist / pkg["file"]), "--registry", url,
+                                  "--userconfig", str(npmrc), "--tag", "latest"],
+                                 capture_output=True, text=True, timeout=300)
+            if pub.returncode != 0:
+                raise RuntimeError(f"npm publish {pkg['file']} failed:\n{pub.stderr}")
             reg.published.append(str(pkg["file"]))
         yield reg
     finally:

@@ -24,6 +24,8 @@ def layout(native_binary: Path) -> Iterator[Path]:
     root = Path(tempfile.mkdtemp(prefix="codex-launcher-"))
     try:
         os.chmod(root, 0o755)
+        # A project that depends on codex (a local install, as `npm install` makes it).
+        (root / "package.json").write_text(json.dumps({"name": "p", "private": True}))
         meta = root / "node_modules/@openai/codex"
         for rel in ("package.json", "bin/codex.js", "scripts/postinstall.js", "scripts/test.js"):
             (meta / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -89,7 +91,13 @@ def test_exec_format_error(layout: Path) -> None:
     bogus.chmod(0o755)
     proc = launch(layout, "--version", env={"CODEX_BINARY_PATH": str(bogus)})
     assert proc.returncode == 126, proc.stderr
-    assert "exec format error" in proc.stderr
+    assert "is built for another architecture (machine 0)" in proc.stderr
+    assert "exec format error" in proc.stderr and "Fix: point CODEX_BINARY_PATH" in proc.stderr
+    text = layout / "not-elf"
+    text.write_text("plain text, no shebang\n")
+    text.chmod(0o755)
+    proc = launch(layout, "--version", env={"CODEX_BINARY_PATH": str(text)})
+    assert proc.returncode == 126 and "is not an ELF executable" in proc.stderr, proc.stderr
 
 
 def test_mode_is_repaired_when_we_own_the_file(layout: Path) -> None:
