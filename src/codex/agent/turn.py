@@ -67,7 +67,8 @@ Emit = Callable[[AgentEvent], None]
 INTERRUPTED_MESSAGE = "interrupted: the turn was cancelled (Ctrl-C) and its commands killed"
 _THREAD_GRACE_S = 10.0
 _KILL_SWEEP_S = 0.05
-# Tools that change nothing outside the session (no need to wait for the disk before them).
+# Tools that change nothing outside the session and return at once: no need to wait for the
+# disk before them, and they run on the event loop instead of a worker thread.
 _NO_SIDE_EFFECTS = frozenset({"update_plan"})
 
 
@@ -197,11 +198,14 @@ async def _run_call(turn: _Turn, call: ToolCall) -> None:
             item_id=item_id, stream=stream, text=chunk.decode("utf-8", "replace")))
 
     context = dataclasses.replace(session.tool_context, on_output=on_output)
-    future = session.executor.submit(session.registry.dispatch, call.name, call.arguments,
-                                     context, kind=call.kind)
-    turn.running.append(future)
-    output = await asyncio.wrap_future(future)  # cancelled: stays in `running` for the kill
-    turn.running.remove(future)
+    if call.name in _NO_SIDE_EFFECTS:  # instant and pure: no thread hand-off needed
+        output = session.registry.dispatch(call.name, call.arguments, context, kind=call.kind)
+    else:
+        future = session.executor.submit(session.registry.dispatch, call.name, call.arguments,
+                                         context, kind=call.kind)
+        turn.running.append(future)
+        output = await asyncio.wrap_future(future)  # cancelled: stays in `running` for the kill
+        turn.running.remove(future)
     session.record(CustomToolCallOutput(call.call_id, output.text) if call.kind == "custom"
                    else FunctionCallOutput(call.call_id, output.text))
     for event in diff_events(item_id, output):
