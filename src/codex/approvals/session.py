@@ -6,7 +6,9 @@ why), asking the approver only when the approval policy requires it. Answers are
 `approved_always` additionally appends an allow rule per simple command to
 CODEX_HOME/rules/default.toml (see `codex.execpolicy.append_allow_rule`). Built-in dangerous
 rules still win over such a rule (strictest decision wins), so "always" cannot unlock
-`git push --force` or anything forbidden.
+`git push --force` or anything forbidden; and a script that needed approval for a construct
+(a redirect to a file, a substitution) still asks next time, since only its simple commands
+become rules.
 """
 
 from __future__ import annotations
