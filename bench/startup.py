@@ -38,6 +38,7 @@ class Measure:
     name: str
     median_ms: float
     p90_ms: float
+    cpu_ms: float
     peak_rss_mib: float
     output: str
 
@@ -51,6 +52,7 @@ def host_triple() -> str:
 def measure(name: str, argv: list[str], runs: int, env: dict[str, str] | None = None) -> Measure:
     """Run argv `runs` times (after 3 warm-ups); wall time and peak RSS of the process tree."""
     times: list[float] = []
+    cpu: list[float] = []
     peak = 0
     output = ""
     for i in range(runs + 3):
@@ -64,11 +66,12 @@ def measure(name: str, argv: list[str], runs: int, env: dict[str, str] | None = 
             raise SystemExit(f"{name}: {argv} exited {proc.returncode}: {out.decode()[:500]}")
         if i >= 3:
             times.append(elapsed * 1000)
+            cpu.append((usage.ru_utime + usage.ru_stime) * 1000)
             peak = max(peak, usage.ru_maxrss)
         output = out.decode().strip()
     times.sort()
     return Measure(name, statistics.median(times), times[int(len(times) * 0.9) - 1],
-                   peak / 1024, output)
+                   statistics.median(cpu), peak / 1024, output)
 
 
 def npm_install(prefix: Path, specs: list[str], extra: list[str]) -> None:
@@ -173,10 +176,15 @@ def main() -> int:
         return 0
     print(f"runs per row: {args.runs} (after 3 warm-ups); ratios against `node -e 0` "
           f"({node:.1f} ms) measured in this run")
-    print(f"{'command':34} {'median':>9} {'p90':>9} {'x node':>7} {'peak RSS':>10}  output")
+    print("wall = elapsed time; cpu = user+sys of the process tree (less sensitive to load: on a "
+          "busy machine wall >> cpu)")
+    print(f"{'command':32} {'wall med':>9} {'p90':>9} {'cpu med':>9} {'x node':>7} "
+          f"{'peak RSS':>10}  output")
     for m in results:
-        print(f"{m.name:34} {m.median_ms:7.1f}ms {m.p90_ms:7.1f}ms {m.median_ms / node:6.2f}x "
-              f"{m.peak_rss_mib:7.1f}MiB  {m.output.splitlines()[0] if m.output else ''}")
+        print(f"{m.name:32} {m.median_ms:7.1f}ms {m.p90_ms:7.1f}ms {m.cpu_ms:7.1f}ms "
+              f"{m.median_ms / node:6.2f}x {m.peak_rss_mib:7.1f}MiB  "
+              f"{m.output.splitlines()[0] if m.output else ''}")
+    print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     if their_npm:
         print(f"ours npm / theirs npm: {ours_npm.median_ms / their_npm.median_ms:.2f}x;  "
               f"launcher overhead over native: ours "

@@ -203,7 +203,6 @@ def nuitka_command(python: Path, entry: Path, out_dir: Path, triple: str) -> lis
         "--lto=no",
         "--python-flag=no_site",
         "--include-package=codex",
-        "--include-package-data=certifi",
         "--remove-output",
         "--quiet",
         "--no-progressbar",
