@@ -1,4 +1,5 @@
-"""A small program that asks for approvals on its controlling terminal, like `codex` does.
+"""A small program that asks for approvals on its controlling terminal, like `codex` does
+(falling back to refusing when it has no terminal).
 
 usage: approval_program.py CODEX_HOME POLICY WORKSPACE COMMAND_JSON...
 Prints `RESULT {json verdict}` for each command, in order.
@@ -10,14 +11,14 @@ import json
 import sys
 from pathlib import Path
 
-from codex.approvals import ApprovalSession, TerminalApprover
+from codex.approvals import ApprovalSession, default_approver
 from codex.execpolicy import evaluate, load_rules
 from codex.protocol import ApprovalPolicy
 
 
 def main() -> int:
     home, policy, workspace = Path(sys.argv[1]), ApprovalPolicy(sys.argv[2]), Path(sys.argv[3])
-    session = ApprovalSession(policy, TerminalApprover.open_tty(), codex_home=home)
+    session = ApprovalSession(policy, default_approver(interactive=True), codex_home=home)
     for raw in sys.argv[4:]:
         argv = json.loads(raw)
         decision = evaluate(argv, workspace=workspace, rules=load_rules(home))

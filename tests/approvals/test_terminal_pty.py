@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
@@ -149,3 +151,17 @@ def test_escape_sequences_are_shown_escaped(spawn_pty: Callable[..., Any],
     child.send(b"n\r")
     assert result(child)["run"] is False
     assert child.wait() == 0
+
+
+def test_without_a_terminal_nobody_is_asked(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, PROGRAM, str(tmp_path), "untrusted", str(tmp_path),
+         json.dumps(["make", "deploy"]), json.dumps(["ls"])],
+        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60,
+        start_new_session=True)  # a new session has no controlling terminal
+    assert done.returncode == 0, done.stderr
+    first, second = (json.loads(line.removeprefix("RESULT ")) for line in
+                     done.stdout.splitlines())
+    assert (first["run"], first["asked"], first["review"]) == (False, False, "denied")
+    assert "nobody can be asked" in first["reason"]
+    assert second["run"] is True
