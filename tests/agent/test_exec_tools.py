@@ -250,5 +250,7 @@ def test_bad_rule_file_is_a_usage_error_before_any_session(run_exec, model_serve
     run = run_exec("--json", "hi")
     assert run.returncode == 2
     assert str(bad) in run.stderr
+    assert_valid_events(run.events)
+    assert [e["type"] for e in run.events] == ["error"] and str(bad) in run.events[0]["message"]
     assert model_server.requests == []
     assert not (codex_home / "sessions").exists()

@@ -206,19 +206,19 @@ def _run(cfg: EffectiveConfig, *, prompt: str, schema: dict[str, Any] | None,
     from codex.execpolicy import RuleLoadError
     from codex.model import MissingApiKeyError, ProviderConfigError, resolve_provider
 
+    def fail(exc: BaseException | str, code: int) -> int:
+        return _report_failure(str(exc), code, json_output)
+
     try:
         provider = resolve_provider(cfg.model_provider, cfg.model_providers, oss=oss)
     except MissingApiKeyError as exc:  # before its base class: not a usage error
-        typer.echo(f"codex exec: {exc}", err=True)
-        return EXIT_FAILED
+        return fail(exc, EXIT_FAILED)
     except ProviderConfigError as exc:
-        typer.echo(f"codex exec: {exc}", err=True)
-        return EXIT_USAGE
+        return fail(exc, EXIT_USAGE)
     try:
         loaded = load_rollout(find_rollout(cfg.codex_home, resume_id)) if resume else None
     except RolloutError as exc:
-        typer.echo(f"codex exec: {exc}", err=True)
-        return EXIT_FAILED
+        return fail(exc, EXIT_FAILED)
     chosen_model = model or (str(loaded.meta.get("model")) if loaded else None) or \
         (OSS_DEFAULT_MODEL if oss else cfg.model)
     settings = SessionSettings.from_config(
@@ -229,14 +229,22 @@ def _run(cfg: EffectiveConfig, *, prompt: str, schema: dict[str, Any] | None,
         return asyncio.run(_session_main(settings, loaded, prompt, schema, json_output,
                                          last_message_file))
     except RuleLoadError as exc:
-        typer.echo(f"codex exec: {exc}", err=True)
-        return EXIT_USAGE
+        return fail(exc, EXIT_USAGE)
     except RolloutError as exc:
-        typer.echo(f"codex exec: {exc}", err=True)
-        return EXIT_FAILED
+        return fail(exc, EXIT_FAILED)
     except KeyboardInterrupt:  # Ctrl-C before the turn started (or a second Ctrl-C)
-        typer.echo("codex exec: interrupted", err=True)
-        return EXIT_INTERRUPTED
+        return fail("interrupted", EXIT_INTERRUPTED)
+
+
+def _report_failure(message: str, code: int, json_output: bool) -> int:
+    """One line on stderr; with --json also a top-level `error` event on stdout, so a reader
+    of the event stream learns why no thread started."""
+    typer.echo(f"codex exec: {message}", err=True)
+    if json_output:
+        from codex.protocol import ThreadError
+
+        typer.echo(ThreadError(message=message).model_dump_json())
+    return code
 
 
 async def _session_main(settings: SessionSettings, loaded: LoadedRollout | None, prompt: str,
