@@ -202,6 +202,10 @@ def nuitka_command(python: Path, entry: Path, out_dir: Path, triple: str) -> lis
         f"--jobs={jobs}",
         "--lto=no",
         "--python-flag=no_site",
+        # The sandbox helper re-executes this binary, and the command it confines is often
+        # `sh -c ...`: Nuitka's fork-bomb guard would mistake that `-c` for the binary
+        # calling itself as a Python interpreter and abort.
+        "--no-deployment-flag=self-execution",
         "--include-package=codex",
         "--remove-output",
         "--quiet",

@@ -65,11 +65,14 @@ def test_excluded_modules_stay_out(native_binary: Path) -> None:
 @pytest.mark.skipif(not (REPO / "src/codex/cli/sandbox_cmd.py").exists(),
                     reason="the sandbox command is not in the source tree yet")
 def test_sandbox_helper_reexecutes_the_native_binary(native_binary: Path, tmp_path: Path) -> None:
-    control = run(native_binary, "sandbox", "--profile", "trusted", "--", "true", cwd=tmp_path)
+    """The helper is this binary re-executed; the confined command is `sh -c ...` (whose `-c`
+    Nuitka's self-execution guard would refuse unless the build disables that guard)."""
+    control = run(native_binary, "sandbox", "--profile", "workspace-write", "--", "sh", "-c",
+                  "echo x > allowed", cwd=tmp_path)
     assert control.returncode == 0, control.stderr
-    proc = run(native_binary, "sandbox", "--profile", "offline", "--", "true", cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "allowed").read_text() == "x\n"
     blocked = run(native_binary, "sandbox", "--profile", "offline", "--", "sh", "-c",
-                  f"echo x > {tmp_path / 'written'}", cwd=tmp_path)
-    assert blocked.returncode != 0
-    assert not (tmp_path / "written").exists()
+                  "echo x > denied", cwd=tmp_path)
+    assert blocked.returncode == 2, blocked.stderr
+    assert "cannot create denied: Permission denied" in blocked.stderr, blocked.stderr
+    assert not (tmp_path / "denied").exists()
