@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import (
+from e2e_helpers import (
     META_VERSION,
     PLATFORM_PACKAGES,
     Registry,

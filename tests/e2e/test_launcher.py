@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import META_VERSION, NPM_DIR, host_triple, platform_package
+from e2e_helpers import META_VERSION, NPM_DIR, host_triple, platform_package
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -11,7 +11,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import META_VERSION, REPO
+from e2e_helpers import META_VERSION, REPO
 
 pytestmark = pytest.mark.timeout(300)
 
