@@ -104,16 +104,19 @@ def test_resume_by_id_prefix_after_completed_task(run_exec, model_server: ModelS
     assert unknown.returncode == 1 and "no session with id" in unknown.stderr
 
 
+@pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_ctrl_c_kills_running_command_and_session_resumes(run_exec, model_server: ModelServer,
                                                           workspace: Path, codex_home: Path,
-                                                          spawned: list) -> None:
-    token = f"{60 + (os.getpid() % 1000) / 1000:.3f}"  # a sleep argument unique to this test
-    model_server.enqueue(responses_function_call("shell", {"command": ["sleep", token]},
-                                                 "call_sleep"))
+                                                          spawned: list, signum: int,
+                                                          code: int) -> None:
+    token = f"{60 + signum + (os.getpid() % 1000) / 1000:.3f}"  # unique to this test
+    # timeout_ms far beyond the sleep: only the interruption can end this command early
+    model_server.enqueue(responses_function_call(
+        "shell", {"command": ["sleep", token], "timeout_ms": 600_000}, "call_sleep"))
     proc = _start(model_server, workspace, codex_home, spawned, "--json", "sleep a while")
     _wait_for(lambda: bool(_processes_with(token)), "the sandboxed sleep to start")
-    proc.send_signal(signal.SIGINT)
-    assert proc.wait(timeout=60) == 130
+    proc.send_signal(signum)
+    assert proc.wait(timeout=40) == code  # well before the 60 s sleep would end by itself
     events = [json.loads(line) for line in proc.stdout.read().splitlines()]
     assert_valid_events(events)
     assert events[-1]["type"] == "turn.failed"
@@ -137,8 +140,8 @@ def test_resume_after_kill_9_during_a_command_answers_the_call(
         run_exec, model_server: ModelServer, workspace: Path, codex_home: Path,
         spawned: list) -> None:
     token = f"{70 + (os.getpid() % 1000) / 1000:.3f}"
-    model_server.enqueue(responses_function_call("shell", {"command": ["sleep", token]},
-                                                 "call_long"))
+    model_server.enqueue(responses_function_call(
+        "shell", {"command": ["sleep", token], "timeout_ms": 600_000}, "call_long"))
     proc = _start(model_server, workspace, codex_home, spawned, "--json", "long job")
     _wait_for(lambda: bool(_processes_with(token)), "the sandboxed sleep to start")
     proc.send_signal(signal.SIGKILL)

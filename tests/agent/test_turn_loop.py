@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -73,8 +75,9 @@ def test_events_and_result_of_a_tool_turn(model_server: ModelServer, tmp_path: P
 @pytest.mark.parametrize("cancel_early", [False, True])
 def test_cancelling_the_task_interrupts_and_keeps_the_session_resumable(
         model_server: ModelServer, tmp_path: Path, cancel_early: bool) -> None:
-    model_server.enqueue(responses_reply(Call("shell", json.dumps({"command": ["sleep", "30"]}),
-                                              "call_s")))
+    # timeout_ms far beyond the sleep: only the cancellation can end this command early
+    arguments = {"command": ["sleep", "30"], "timeout_ms": 600_000}
+    model_server.enqueue(responses_reply(Call("shell", json.dumps(arguments), "call_s")))
     events: list[AgentEvent] = []
     settings = _settings(model_server, tmp_path)
 
@@ -87,7 +90,12 @@ def test_cancelling_the_task_interrupts_and_keeps_the_session_resumable(
                 while not running_helpers():  # the sandboxed command is running
                     await asyncio.sleep(0.02)
             task.cancel()  # early: the sandbox may not even be spawned yet
-            return await task
+            result = await task
+            left = running_helpers()
+            for pid in left:  # only reached when the agent failed to stop it
+                os.killpg(pid, signal.SIGKILL)
+            assert left == []
+            return result
 
     result = asyncio.run(main())
     assert result.status == "interrupted"
@@ -96,4 +104,3 @@ def test_cancelling_the_task_interrupts_and_keeps_the_session_resumable(
     assert calls_without_output(loaded.items) == []
     assert loaded.items[-1] == FunctionCallOutput("call_s", loaded.items[-1].output)
     assert loaded.items[-1].output.startswith("aborted")
-    assert running_helpers() == []  # nothing left running in this process
