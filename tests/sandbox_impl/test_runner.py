@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import tty
 from pathlib import Path
 
 import pytest
@@ -209,3 +210,34 @@ def test_process_limit_and_its_cgroup_is_removed(workspace: Path) -> None:
         leftovers = [p for p in Path("/sys/fs/cgroup").rglob("codex-sandbox-*")
                      if group.strip("/") and p.name == group.strip("/").rsplit("/", 1)[-1]]
         assert leftovers == [], "the run's pids cgroup must be removed"
+
+
+def _typed_then_run(argv: list[str], ws: Path) -> bytes:
+    """Type into a pty, run `argv` with the pty as stdout/stderr, return what stayed unread
+    in the terminal's input queue (what the user's shell would still get)."""
+    master, slave = os.openpty()
+    try:
+        tty.setraw(slave)
+        os.write(master, b"typed-secret\n")
+        subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=slave, stderr=slave, cwd=ws,
+                       timeout=60, check=False, start_new_session=True)
+        os.set_blocking(slave, False)
+        try:
+            return os.read(slave, 4096)
+        except BlockingIOError:
+            return b""
+    finally:
+        os.close(master)
+        os.close(slave)
+
+
+@pytest.mark.parametrize("profile", ["workspace-write", "trusted"])
+def test_terminal_output_cannot_be_read_for_keystrokes(profile: str, workspace: Path) -> None:
+    script = "timeout 2 cat <&1 > got; true"
+    control = _typed_then_run(["sh", "-c", script], workspace)
+    assert control == b"" and (workspace / "got").read_bytes() == b"typed-secret\n"
+    (workspace / "got").unlink()
+    pending = _typed_then_run([sys.executable, "-m", "codex", "sandbox", "--profile", profile,
+                               "--", "sh", "-c", script], workspace)
+    assert pending == b"typed-secret\n"
+    assert (workspace / "got").read_bytes() == b""

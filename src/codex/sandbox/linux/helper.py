@@ -175,7 +175,10 @@ def confine_and_run(spec: HelperSpec, status: Status, progress: Progress) -> int
 def run_unconfined(spec: HelperSpec, status: Status, progress: Progress) -> int:
     """`trusted`: no confinement, but the same descriptor and terminal hygiene, and the
     helper stays as a child subreaper so nothing the command starts outlives the run."""
-    _detach(spec, status.fd, signal.SIGTERM)
+    try:
+        _detach(spec, status.fd, signal.SIGTERM)
+    except OSError as exc:
+        raise Refused(L.STDIN, reason(exc)) from exc
     progress.applied += [L.ENV, L.STDIN, L.SESSION]
     try:
         os.chdir(spec.cwd)
@@ -221,8 +224,13 @@ def _detach(spec: HelperSpec, status_fd: int, death_signal: int) -> None:
     for fd in (1, 2):
         if os.isatty(fd):
             # A terminal opened read-write lets the command read the user's keystrokes;
-            # re-open it write-only for the command.
-            _replace_fd(fd, os.open(f"/proc/self/fd/{fd}", os.O_WRONLY | os.O_NOCTTY))
+            # re-open it write-only for the command (or refuse: never hand it over).
+            try:
+                reopened = os.open(f"/proc/self/fd/{fd}", os.O_WRONLY | os.O_NOCTTY)
+            except OSError as exc:
+                raise OSError(exc.errno, f"cannot re-open the terminal on fd {fd} write-only "
+                              f"({exc.strerror}); redirect the output or use --json") from exc
+            _replace_fd(fd, reopened)
 
 
 def _max_fd() -> int:
