@@ -8,8 +8,9 @@
 The session owns the conversation history (what the next request sends), the tool registry
 and the guard chain every command goes through, one `ModelClient` (one keep-alive connection
 for all requests) and the rollout writer. Everything added to the history passes the secrets
-scrubber first and is written durably to the rollout before the session goes on, so a resumed
-session sends exactly what was recorded.
+scrubber first and is written to the rollout at once (fsynced right behind; the session waits
+for the disk before a tool with side effects runs), so a resumed session sends exactly what
+was recorded.
 """
 
 from __future__ import annotations
@@ -162,7 +163,7 @@ class Session:
         return item_id
 
     def record(self, item: InputItem) -> None:
-        """Scrub `item`, add it to the history and make it durable in the rollout."""
+        """Scrub `item`, add it to the history and write it to the rollout."""
         clean = scrub_item(item, self.scrubber)
         self.history.append(clean)
         self.rollout.append_items((clean,))
@@ -171,7 +172,7 @@ class Session:
         """A non-conversation line in the rollout (turn context, turn end)."""
         self.rollout.append(kind, payload)
 
-    def answer_unanswered_calls(self) -> list[str]:
+    def answer_unanswered_calls(self) -> None:
         """Record an 'aborted' output for every call that has none (the process that made it
         died or was interrupted first), so the next request is a valid conversation."""
         missing = set(calls_without_output(self.history))
@@ -180,7 +181,6 @@ class Session:
                 self.record(FunctionCallOutput(item.call_id, ABORTED_OUTPUT))
             elif isinstance(item, CustomToolCall) and item.call_id in missing:
                 self.record(CustomToolCallOutput(item.call_id, ABORTED_OUTPUT))
-        return sorted(missing)
 
 
 def build_session_instructions(settings: SessionSettings, scrubber: Scrubber) -> str:
