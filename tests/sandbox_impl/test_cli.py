@@ -94,6 +94,8 @@ def test_hard_link_scan_is_bounded(tmp_path: Path) -> None:
     assert capped.truncated and len(capped.paths) <= 10
     few = hardlinks.scan([str(tmp_path)], max_reported=5)
     assert few.truncated and len(few.paths) == 5
+    hurried = hardlinks.scan([str(tmp_path)], max_seconds=0)
+    assert hurried.truncated
 
 
 @needs_sandbox

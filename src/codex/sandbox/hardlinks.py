@@ -8,12 +8,15 @@ sandbox cannot stop it without a path-aware supervisor; it reports such files in
 from __future__ import annotations
 
 import os
-import stat
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 MAX_ENTRIES = 200_000
 MAX_REPORTED = 1_000
+# Wall-clock budget: the scan runs before every write-profile command, so a huge tree
+# (node_modules, a virtualenv) must not add seconds; a stopped scan says so ("truncated").
+MAX_SECONDS = 0.25
 
 
 @dataclass
@@ -26,9 +29,10 @@ class HardlinkScan:
 
 
 def scan(roots: Iterable[str], max_entries: int = MAX_ENTRIES,
-         max_reported: int = MAX_REPORTED) -> HardlinkScan:
-    """Walk `roots` (no symlinks followed, one filesystem per root) with a budget."""
+         max_reported: int = MAX_REPORTED, max_seconds: float = MAX_SECONDS) -> HardlinkScan:
+    """Walk `roots` (no symlinks followed, one filesystem per root) within the budgets."""
     result = HardlinkScan()
+    deadline = time.monotonic() + max_seconds
     for root in roots:
         try:
             root_dev = os.lstat(root).st_dev
@@ -42,19 +46,26 @@ def scan(roots: Iterable[str], max_entries: int = MAX_ENTRIES,
                     entries = list(it)
             except OSError:
                 continue
+            if time.monotonic() > deadline:
+                result.truncated = True
+                return result
             for entry in entries:
                 result.entries += 1
                 if result.entries > max_entries:
                     result.truncated = True
                     return result
                 try:
-                    st = entry.stat(follow_symlinks=False)
+                    # d_type answers these without a stat; only regular files need one.
+                    if entry.is_dir(follow_symlinks=False):
+                        if entry.stat(follow_symlinks=False).st_dev == root_dev:
+                            stack.append(entry.path)
+                        continue
+                    if not entry.is_file(follow_symlinks=False):
+                        continue
+                    links = entry.stat(follow_symlinks=False).st_nlink
                 except OSError:
                     continue
-                if stat.S_ISDIR(st.st_mode):
-                    if st.st_dev == root_dev:
-                        stack.append(entry.path)
-                elif stat.S_ISREG(st.st_mode) and st.st_nlink > 1:
+                if links > 1:
                     if len(result.paths) >= max_reported:
                         result.truncated = True
                         return result
