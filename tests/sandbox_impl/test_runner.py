@@ -241,3 +241,27 @@ def test_terminal_output_cannot_be_read_for_keystrokes(profile: str, workspace: 
                                "--", "sh", "-c", script], workspace)
     assert pending == b"typed-secret\n"
     assert (workspace / "got").read_bytes() == b""
+
+
+@pytest.mark.parametrize("platform,layer", [("darwin", "seatbelt"), ("win32", "windows sandbox")])
+def test_other_platforms_refuse_confined_profiles_they_cannot_enforce(
+        platform: str, layer: str, workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from codex.sandbox import SandboxUnavailable, macos
+
+    monkeypatch.setattr(sys, "platform", platform)
+    if platform == "darwin" and macos.sandbox_exec_available():
+        pytest.skip("this machine has sandbox-exec")
+    with pytest.raises(SandboxUnavailable) as refused:
+        run("offline", ["true"], workspace)
+    assert refused.value.layer == layer
+    assert "cannot enforce profile offline" in str(refused.value)
+
+
+@pytest.mark.parametrize("platform", ["darwin", "win32"])
+def test_other_platforms_run_trusted_directly(platform: str, workspace: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "platform", platform)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-planted")
+    result = run("trusted", ["sh", "-c", "echo $OPENAI_API_KEY-x; exit 5"], workspace)
+    assert (result.exit_code, result.stdout) == (5, b"-x\n")
+    assert run("trusted", ["no-such-command-xyz"], workspace).exit_code == 127

@@ -45,6 +45,7 @@ from typing import Any, Protocol
 from codex.config.home import codex_home
 from codex.sandbox import env as sandbox_env
 from codex.sandbox import hardlinks, quarantine
+from codex.sandbox.layer_names import ENV, SESSION, STDIN
 from codex.sandbox.linux import HELPER_TOKEN
 from codex.sandbox.linux.spec import HelperSpec, decode_status
 
@@ -53,6 +54,7 @@ EXIT_NOT_EXECUTABLE = 126
 EXIT_NOT_FOUND = 127
 HELPER_FAILED = 125
 UNCONFINED_GRACE_S = 3.0
+SIGKILL = getattr(signal, "SIGKILL", 9)
 
 OutputCallback = Callable[[str, bytes], None]
 
@@ -200,9 +202,12 @@ def run_sandboxed(request: SandboxRequest) -> SandboxResult:
         if private_tmp:
             explicit.setdefault("TMPDIR", private_tmp)
         command_env = sandbox_env.scrub(os.environ, explicit, request.env_passthrough)
-        if policy.confined and not sys.platform.startswith("linux"):
-            raise SandboxUnavailable(policy.profile, "kernel sandbox",
-                                     f"not implemented on {sys.platform}")
+        if not sys.platform.startswith("linux"):
+            result = _run_elsewhere(request, command_env, private_tmp)
+            result.workspace = str(request.workspace or cwd)
+            result.cwd = str(cwd)
+            result.hardlinks, result.hardlinks_truncated = scan.paths, scan.truncated
+            return result
         before = quarantine.present(roots, policy.protected_subpaths)
         spec = HelperSpec(
             argv=list(request.argv), cwd=str(cwd), env=command_env, profile=policy.profile,
@@ -244,6 +249,49 @@ def _masked_paths(policy: SandboxPolicyLike) -> list[str]:
     """The policy's masks plus the agent's own credentials wherever CODEX_HOME points."""
     own = codex_home() / "auth.json"
     return list(dict.fromkeys([*(str(p) for p in policy.masked_paths), str(own)]))
+
+
+def _run_elsewhere(request: SandboxRequest, command_env: dict[str, str],
+                   private_tmp: str | None) -> SandboxResult:
+    """macOS: Seatbelt through /usr/bin/sandbox-exec; Windows: only unconfined profiles.
+    Either way the command is spawned directly (no Linux helper) in a new session."""
+    policy = request.policy
+    argv = list(request.argv)
+    layers = [ENV, STDIN, SESSION]
+    if policy.confined and sys.platform == "darwin":
+        from codex.sandbox import macos
+
+        if not macos.sandbox_exec_available():
+            raise SandboxUnavailable(policy.profile, "seatbelt", "/usr/bin/sandbox-exec not found")
+        argv = macos.seatbelt_policy(policy, private_tmp=private_tmp).command(argv)
+        layers.append("seatbelt")
+    elif policy.confined:
+        from codex.sandbox import windows
+
+        raise SandboxUnavailable(policy.profile, windows.LAYER, windows.REASON)
+    stdin, out = _stdio(request)
+    start = time.monotonic()
+    try:
+        proc = subprocess.Popen(argv, cwd=request.cwd, env=command_env, stdin=stdin,
+                                stdout=out, stderr=out, start_new_session=True)
+    except OSError as exc:
+        code = EXIT_NOT_FOUND if isinstance(exc, FileNotFoundError) else EXIT_NOT_EXECUTABLE
+        what = "command not found" if code == EXIT_NOT_FOUND else exc.strerror
+        message = f"codex sandbox: {argv[0]}: {what}\n".encode()
+        result = SandboxResult(code, None, time.monotonic() - start, False, policy.profile,
+                               str(request.cwd), layers)
+        if request.capture:
+            result.stdout, result.stderr = b"", message
+        if request.on_output:
+            request.on_output("stderr", message)
+        if not request.capture and not request.on_output:
+            sys.stderr.write(message.decode(errors="replace"))
+        return result
+    outcome = _supervise(request, proc, None, start, confined=True)
+    return SandboxResult(
+        exit_code=outcome.exit_code, signal=outcome.signal, duration_s=outcome.duration,
+        timed_out=outcome.timed_out, profile=policy.profile, workspace=str(request.cwd),
+        layers=layers, stdout=outcome.stdout, stderr=outcome.stderr)
 
 
 def _stdio(request: SandboxRequest) -> tuple[int, int | None]:
@@ -312,7 +360,7 @@ class _Outcome:
     stderr: bytes | None
 
 
-def _supervise(request: SandboxRequest, proc: subprocess.Popen[bytes], status_fd: int,
+def _supervise(request: SandboxRequest, proc: subprocess.Popen[bytes], status_fd: int | None,
                start: float, confined: bool) -> _Outcome:
     """Pump output and status until the helper ends or the deadline passes; stop everything
     on timeout and on any exception (Ctrl-C, SIGTERM)."""
@@ -330,7 +378,8 @@ def _supervise(request: SandboxRequest, proc: subprocess.Popen[bytes], status_fd
                 if stream is not None:
                     os.set_blocking(stream.fileno(), False)
                     sel.register(stream.fileno(), selectors.EVENT_READ, name)
-            sel.register(status_fd, selectors.EVENT_READ, "status")
+            if status_fd is not None:
+                sel.register(status_fd, selectors.EVENT_READ, "status")
             reaped = False
             while True:
                 if not reaped and proc.poll() is not None:
@@ -371,7 +420,8 @@ def _supervise(request: SandboxRequest, proc: subprocess.Popen[bytes], status_fd
         raise
     finally:
         sel.close()
-        os.close(status_fd)
+        if status_fd is not None:
+            os.close(status_fd)
         for stream in (proc.stdout, proc.stderr, proc.stdin):
             if stream is not None:
                 with suppress(OSError):
@@ -382,7 +432,7 @@ def _supervise(request: SandboxRequest, proc: subprocess.Popen[bytes], status_fd
     sig = -returncode if returncode < 0 else None
     code = 128 + sig if sig else returncode
     if timed_out:
-        code, sig = EXIT_TIMEOUT, signal.SIGKILL
+        code, sig = EXIT_TIMEOUT, SIGKILL
     report = decode_status(b"".join(status_buf))
     return _Outcome(code, sig, duration, timed_out, report,
                     b"".join(captured["stdout"]) if request.capture else None,
@@ -425,8 +475,12 @@ def _stop(proc: subprocess.Popen[bytes], confined: bool) -> None:
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    if not hasattr(os, "killpg"):  # Windows: no process groups to kill
+        with suppress(OSError):
+            proc.kill()
+        return
     with suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)
+        os.killpg(proc.pid, SIGKILL)
 
 
 @contextmanager
