@@ -190,3 +190,18 @@ def test_missing_api_key_is_one_clear_line(workspace: Path, codex_home: Path) ->
     assert "OPENAI_API_KEY" in proc.stderr
     assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
     assert rollout_files(codex_home) == []
+
+
+def test_output_schema_on_chat_completions(run_exec, model_server: ModelServer,
+                                           tmp_path: Path) -> None:
+    schema = {"type": "object", "properties": {"ok": {"type": "boolean"}}, "required": ["ok"],
+              "additionalProperties": False}
+    schema_file = tmp_path / "schema.json"
+    schema_file.write_text(json.dumps(schema))
+    model_server.enqueue(chat_reply('{"ok": true}'))
+    run = run_exec("--json", "--output-schema", str(schema_file), "check", wire_api="chat")
+    assert run.returncode == 0, run.stderr
+    response_format = model_server.requests[0].json["response_format"]
+    assert response_format["type"] == "json_schema"
+    assert response_format["json_schema"]["schema"] == schema
+    assert run.items("agent_message")[0]["text"] == '{"ok": true}'

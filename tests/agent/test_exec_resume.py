@@ -154,3 +154,18 @@ def test_resume_after_kill_9_during_a_command_answers_the_call(
     assert [i["type"] for i in sent] == ["message", "function_call", "function_call_output",
                                          "message"]
     assert sent[2]["call_id"] == "call_long" and sent[2]["output"].startswith("aborted")
+
+
+def test_resuming_a_live_session_is_refused(run_exec, model_server: ModelServer,
+                                            workspace: Path, codex_home: Path,
+                                            spawned: list) -> None:
+    model_server.enqueue(responses_text("still thinking").stall_after(1, 120))
+    proc = _start(model_server, workspace, codex_home, spawned, "--json", "long thought")
+    _wait_for(lambda: len(model_server.requests) == 1, "the first model request")
+    run = run_exec("--json", "resume", "--last", "me too")
+    assert run.returncode == 1
+    assert "in use by another codex process" in run.stderr
+    assert run.events == [{"type": "error", "message": run.events[0]["message"]}]
+    assert len(model_server.requests) == 1
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)

@@ -97,3 +97,11 @@ def test_session_ids_are_uuid7_and_time_ordered() -> None:
     earlier = new_session_id()
     time.sleep(0.002)
     assert new_session_id()[:13] > earlier[:13]
+
+
+def test_a_live_session_cannot_be_opened_twice(tmp_path: Path) -> None:
+    writer = RolloutWriter.create(tmp_path, new_session_id(), {"cwd": "/w"})
+    with pytest.raises(RolloutError, match="in use by another codex process"):
+        RolloutWriter.resume(writer.path)
+    writer.close()
+    RolloutWriter.resume(writer.path).close()  # free again once the first writer is gone

@@ -16,11 +16,13 @@ disk flush off the turn's critical path. `sync()` waits until everything written
 the session calls it before a tool with side effects runs and when it closes, and creating a
 file syncs the meta line and the directory entry. After `kill -9` the last line may be torn;
 `load_rollout` ignores it and `RolloutWriter.resume` cuts it off before appending, so the file
-stays valid JSONL.
+stays valid JSONL. A writer holds an exclusive `flock` on its file (released by the kernel
+even on `kill -9`), so two processes never append to one session.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import secrets
@@ -67,6 +69,12 @@ class RolloutWriter:
     def __init__(self, path: Path, fd: int) -> None:
         self.path = path
         self._fd = fd
+        try:  # one writer per session: a second `resume` of a live session must not interleave
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise RolloutError(f"the session in {path} is in use by another codex process; "
+                               "wait for it to finish or stop it") from None
         self._lock = threading.Condition()
         self._written = 0  # lines written to the file
         self._synced = 0  # lines known to be on disk
@@ -98,13 +106,14 @@ class RolloutWriter:
             fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CLOEXEC | os.O_NOFOLLOW)
         except OSError as exc:
             raise RolloutError(f"cannot open the session file {path}: {exc.strerror}") from exc
+        writer = cls(path, fd)  # takes the lock before anything is cut
         size = os.fstat(fd).st_size
         if size:
             keep = _complete_prefix_length(fd, size)
             if keep != size:
                 os.ftruncate(fd, keep)
                 os.fsync(fd)
-        return cls(path, fd)
+        return writer
 
     def append(self, kind: str, payload: Mapping[str, Any]) -> None:
         """Write one line with a single write() (it survives our process dying from here
