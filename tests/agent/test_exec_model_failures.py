@@ -143,3 +143,17 @@ def test_chat_llama_cpp_style_stream_without_index_and_finish_stop(
     (done,) = run.items("command_execution")
     assert "quirky" in done["aggregated_output"]
     assert _answer(run) == "handled"
+
+
+def test_chat_two_tool_calls_in_one_response(run_exec, model_server: ModelServer) -> None:
+    model_server.enqueue(
+        chat_reply(calls=[
+            ChatCall("shell", json.dumps({"command": ["echo", "first"]}), "call_a"),
+            ChatCall("shell", json.dumps({"command": ["echo", "second"]}), "call_b")]),
+        chat_reply("both done"))
+    run = run_exec("--json", "two things", wire_api="chat")
+    assert run.returncode == 0, run.stderr
+    outputs = {m["tool_call_id"]: m["content"] for m in model_server.requests[1].json["messages"]
+               if m["role"] == "tool"}
+    assert set(outputs) == {"call_a", "call_b"}
+    assert "first" in str(outputs["call_a"]) and "second" in str(outputs["call_b"])
