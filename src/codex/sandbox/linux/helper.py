@@ -149,10 +149,16 @@ def confine_and_run(spec: HelperSpec, status: Status, progress: Progress) -> int
     progress.applied += [L.ENV, L.STDIN, L.SESSION]
     pidns = enter_namespaces(spec, progress)
     if pidns:
+        # The helper holds `alive_w` until it exits; init checks it after arming its
+        # parent-death signal, which closes the window where the helper died just before.
+        alive_r, alive_w = os.pipe()
         init_pid = os.fork()
         if init_pid:
+            os.close(alive_r)
             return supervise(init_pid)
+        os.close(alive_w)
         sc.prctl(sc.PR_SET_PDEATHSIG, signal.SIGKILL)
+        _exit_if_orphaned(alive_r)
     report = mounts.MountReport()
     private_dev = setup_mounts(spec, progress, report, pidns)
     drop_privileges(progress)
@@ -170,6 +176,18 @@ def confine_and_run(spec: HelperSpec, status: Status, progress: Progress) -> int
         "protected": report.protected, "masked": report.masked,
     })
     return run_command(spec, status, pid1=pidns)
+
+
+def _exit_if_orphaned(alive_r: int) -> None:
+    """End init at once if the helper (holder of the pipe's write end) is already gone."""
+    os.set_blocking(alive_r, False)
+    try:
+        gone = os.read(alive_r, 1) == b""
+    except BlockingIOError:
+        gone = False
+    os.close(alive_r)
+    if gone:
+        os._exit(HELPER_FAILED)
 
 
 def run_unconfined(spec: HelperSpec, status: Status, progress: Progress) -> int:
