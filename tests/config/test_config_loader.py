@@ -349,9 +349,10 @@ def test_mcp_server_needs_one_transport(write_config: WriteConfig, load: Loader)
 
 
 def test_model_provider_must_be_defined(write_config: WriteConfig, load: Loader) -> None:
-    path = write_config('model_provider = "azure"\n')
-    assert _error(load) == (f"{path}:1: model_provider: unknown provider 'azure': define "
-                            "[model_providers.azure] or use one of openai, oss")
+    path = write_config('model_provider = "acme"\n')
+    assert _error(load) == (f"{path}:1: model_provider: unknown provider 'acme': define "
+                            "[model_providers.acme] or use one of azure, ollama, openai, "
+                            "openrouter, oss")
 
 
 def test_missing_cd_directory(load: Loader) -> None:
@@ -384,3 +385,15 @@ def test_openai_base_url_env_sits_below_the_file(
     write_config('[model_providers.openai]\nbase_url = "http://file/v1"\n')
     assert load().sources["model_providers.openai.base_url"] == "config.toml:2"
     assert load().model_providers["openai"].base_url == "http://file/v1"
+
+
+def test_provider_tables_remember_which_keys_were_set(
+    write_config: WriteConfig, load: Loader
+) -> None:
+    write_config('[model_providers.local]\nbase_url = "http://127.0.0.1:1/v1"\n'
+                 '[model_providers.azure]\nbase_url = "https://r.openai.azure.com/openai"\n')
+    providers = load().model_providers
+    assert providers["local"].model_fields_set == {"base_url"}
+    assert providers["azure"].query_params == {"api-version": "2025-04-01-preview"}
+    assert "wire_api" in providers["azure"].model_fields_set
+    assert providers["ollama"].wire_api == "chat"

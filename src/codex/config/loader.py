@@ -104,9 +104,11 @@ def load_config(
     profile, profile_source = _resolve_security_profile(options, validated, origins)
     work_dir, cwd_source = _resolve_cwd(options, cwd)
 
+    # Built from the merged layers rather than a dump of `validated`, so each table's
+    # `model_fields_set` still tells what the user (or a built-in) actually set.
     config = EffectiveConfig.model_validate(
         {
-            **validated.model_dump(),
+            **settings,
             "security_profile": profile,
             "cwd": work_dir,
             "codex_home": home_dir,

@@ -25,12 +25,33 @@ BUILTIN_PROVIDERS: dict[str, dict[str, Any]] = {
         "name": "OpenAI",
         "base_url": "https://api.openai.com/v1",
         "env_key": "OPENAI_API_KEY",
+        "env_key_instructions": "create a key at https://platform.openai.com/api-keys",
         "wire_api": "responses",
         "requires_openai_auth": True,
+    },
+    "azure": {
+        # No base_url: it names the user's own resource, so they must set it.
+        "name": "Azure OpenAI",
+        "env_key": "AZURE_OPENAI_API_KEY",
+        "env_key_instructions": "copy a key from your Azure OpenAI resource (Keys and Endpoint)",
+        "wire_api": "responses",
+        "query_params": {"api-version": "2025-04-01-preview"},
+    },
+    "ollama": {
+        "name": "Ollama",
+        "base_url": "http://localhost:11434/v1",
+        "wire_api": "chat",
     },
     "oss": {
         "name": "Open Source (local)",
         "base_url": "http://localhost:11434/v1",
+        "wire_api": "chat",
+    },
+    "openrouter": {
+        "name": "OpenRouter",
+        "base_url": "https://openrouter.ai/api/v1",
+        "env_key": "OPENROUTER_API_KEY",
+        "env_key_instructions": "create a key at https://openrouter.ai/keys",
         "wire_api": "chat",
     },
 }
