@@ -188,7 +188,10 @@ def run_guarded(guard: Guard, request: ExecRequest) -> GuardedOutcome:
     try:
         return _run(guard, request, decision, trail)
     except AuditError as exc:
-        return _refused(Status.AUDIT_FAILED, f"not run: {exc}", decision, trail, exc)
+        return _refused(Status.AUDIT_FAILED,
+                        f"not run: {exc} (every decision must be recorded: make the audit "
+                        "directory writable, or turn auditing off with audit.enabled = false)",
+                        decision, trail, exc)
 
 
 def _run(guard: Guard, request: ExecRequest, decision: PolicyDecision,
