@@ -36,7 +36,6 @@ WRITE_PROFILES = frozenset({"workspace-write", "workspace-net", "trusted"})
 CONFINED = frozenset(PROFILES) - {"trusted"}
 IS_ROOT = os.geteuid() == 0
 RUN_TIMEOUT = 40.0
-HOLD_GRACE = 0.4
 
 # Credentials planted in the supervisor's environment: none may ever reach a child.
 SECRET_ENV_NAMES = (
@@ -244,15 +243,6 @@ def actor_pids(token: str) -> list[int]:
             if b"sandbox" not in argv:
                 out.append(pid)
     return out
-
-
-def fd_links(pid: int) -> list[str]:
-    links = []
-    with contextlib.suppress(OSError):
-        for fd in os.listdir(f"/proc/{pid}/fd"):
-            with contextlib.suppress(OSError):
-                links.append(os.readlink(f"/proc/{pid}/fd/{fd}"))
-    return links
 
 
 def kill_token(token: str, wait: float = 20.0) -> None:

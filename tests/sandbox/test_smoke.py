@@ -14,18 +14,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import NET_PROFILES, PROFILES, WRITE_PROFILES, Arena, nonce
+from conftest import NET_PROFILES, PROFILES, WRITE_PROFILES, Arena, Outcome, nonce
 
 pytestmark = pytest.mark.timeout(240)
-READ_ONLY = sorted(set(PROFILES) - WRITE_PROFILES)
 
 HELLO_C = '#include <stdio.h>\nint main(void) { puts("hello from make"); return 0; }\n'
 MAKEFILE = ("hello: hello.c\n\t$(CC) -O0 -o $@ hello.c\n"
             "check:\n\t$(CC) -pipe -fsyntax-only hello.c\n\t$(CC) -pipe -c -o /dev/null hello.c\n")
 
 
-def ok(outcome: object) -> None:
-    assert getattr(outcome, "returncode", 1) == 0, outcome.describe()  # type: ignore[attr-defined]
+def ok(outcome: Outcome) -> None:
+    assert outcome.returncode == 0, outcome.describe()
 
 
 @pytest.fixture
