@@ -116,9 +116,12 @@ def main() -> int:
             if not os.access(args.codex_binary, os.X_OK):
                 parser.error(f"--codex-binary {args.codex_binary} is not an executable file")
             subjects.append(Subject("codex sandbox (native)", [
-                str(args.codex_binary), "sandbox", "--profile", "offline", "--", TRUE]))
-        openai = args.openai_codex or (find_openai_binary(args.openai_prefix)
-                                       if args.openai_prefix else None)
+                str(args.codex_binary.resolve()), "sandbox", "--profile", "offline", "--", TRUE]))
+        openai: Path | None = None
+        if args.openai_codex:
+            openai = args.openai_codex.resolve()
+        elif args.openai_prefix:
+            openai = find_openai_binary(args.openai_prefix)
         if args.openai_prefix and openai is None:
             parser.error(f"no @openai/codex binary under {args.openai_prefix}")
         if openai is not None:
