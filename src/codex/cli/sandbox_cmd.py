@@ -1,9 +1,10 @@
 """`codex sandbox [OPTIONS] -- CMD [ARGS...]`: run one command under a security profile.
 
-Thin on purpose: options become a `SandboxRequest` for `codex.sandbox.run_sandboxed`, and the
-result becomes an exit code (the command's own; 126 not executable, 127 not found, 124
-timeout, 128+n signal n; 1 when the profile cannot be enforced here; 2 for usage errors)
-and, with --json, one result object on stdout.
+Thin on purpose: options become an `ExecRequest` for the guard chain
+(`codex.tools.guarded_exec`: exec policy -> approvals -> `codex.sandbox.run_sandboxed` -> audit
+log), and the outcome becomes an exit code (the command's own; 126 not executable, 127 not
+found, 124 timeout, 128+n signal n; 1 when the profile cannot be enforced here or the guards
+refuse the command; 2 for usage errors) and, with --json, one result object on stdout.
 """
 
 from __future__ import annotations
@@ -12,12 +13,18 @@ import dataclasses
 import json
 import os
 import sys
+import uuid
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from codex.cli.common import global_options, load_effective_config
+from codex.protocol import ApprovalPolicy
+
+if TYPE_CHECKING:
+    from codex.config import EffectiveConfig
+    from codex.tools.guarded_exec import GuardedOutcome
 
 EXIT_REFUSED = 1
 EXIT_USAGE = 2
@@ -103,8 +110,16 @@ def sandbox(
         bool,
         typer.Option("--json", help="Capture the command's output and print one JSON result "
                                     "object (exit_code, signal, duration_ms, profile, layers, "
-                                    "degraded, hardlinks, stdout, stderr, ...)."),
+                                    "degraded, hardlinks, stdout, stderr, guard, ...)."),
     ] = False,
+    approval_policy: Annotated[
+        str | None,
+        typer.Option("--approval-policy", metavar="POLICY",
+                     help="When to ask before running: untrusted, on-failure, on-request, "
+                          "never (default: config approval_policy). Nobody can answer with "
+                          "--json or without a terminal on stdin: a command that needs "
+                          "approval is then refused."),
+    ] = None,
 ) -> None:
     """Run CMD confined by a security profile (Linux: namespaces, Landlock, seccomp).
 
@@ -112,10 +127,14 @@ def sandbox(
     killed by signal n. A profile whose required layers are missing on this machine is
     refused (exit 1) unless --allow-degraded is given. Write profiles warn about files with
     several hard links in the writable roots (writes through them reach the other links).
+
+    Every command first passes the exec policy (forbidden: refused, exit 1) and the approval
+    policy; each decision is written to the audit log (`codex audit show`).
     """
     argv = list(command or [])
     if not argv:
         raise _usage("no command given; usage: codex sandbox [OPTIONS] -- CMD [ARGS]...")
+    asked_policy = _parse_approval_policy(approval_policy)
     if timeout is not None and timeout <= 0:
         raise _usage(f"--timeout {timeout:g}: must be a positive number of seconds")
     named_env = _parse_env(env or [])
@@ -148,39 +167,87 @@ def sandbox(
         policy = policy.model_copy(update={"writable_roots": roots})
     shell_env = config.shell_environment_policy
     sys.exit(run(policy, argv, cwd, workspace, timeout, allow_degraded,
-                 {**shell_env.set, **named_env}, shell_env.include_only, as_json))
+                 {**shell_env.set, **named_env}, shell_env.include_only, as_json,
+                 config=config, approval_policy=asked_policy or config.approval_policy))
+
+
+def _parse_approval_policy(value: str | None) -> ApprovalPolicy | None:
+    if value is None:
+        return None
+    try:
+        return ApprovalPolicy(value.strip().lower())
+    except ValueError:
+        choices = ", ".join(p.value for p in ApprovalPolicy)
+        raise _usage(f"--approval-policy {value!r}: choose one of {choices}") from None
 
 
 def run(policy: Any, argv: list[str], cwd: Path, workspace: Path, timeout: float | None,
         allow_degraded: bool, named_env: dict[str, str], passthrough: list[str],
-        as_json: bool) -> int:
-    """Run the request and turn the result into output and an exit code."""
-    from codex.sandbox import SandboxRequest, SandboxUnavailable, run_sandboxed
-    from codex.sandbox.runner import SandboxError
+        as_json: bool, *, config: EffectiveConfig, approval_policy: ApprovalPolicy) -> int:
+    """Run the request through the guard chain; turn the outcome into output and an exit code."""
+    from codex.approvals import default_approver
+    from codex.cli.audit_cmd import open_audit_log
+    from codex.execpolicy import RuleLoadError
+    from codex.sandbox import SandboxUnavailable
+    from codex.tools.guarded_exec import ExecRequest, Guard, Status, run_guarded
 
-    request = SandboxRequest(
-        policy=policy, argv=argv, cwd=cwd, workspace=workspace, timeout_s=timeout,
-        allow_degraded=allow_degraded, env=named_env, env_passthrough=passthrough,
-        capture=as_json)
     try:
-        result = run_sandboxed(request)
-    except SandboxUnavailable as exc:
-        _fail(as_json, str(exc), {"refused": {"layer": exc.layer, "reason": exc.reason},
-                                   "profile": exc.profile})
-        return EXIT_REFUSED
-    except SandboxError as exc:
-        _fail(as_json, str(exc), {"profile": policy.profile})
-        return EXIT_REFUSED
+        guard = Guard.create(
+            codex_home=config.codex_home, approval_policy=approval_policy,
+            # Nobody can answer a prompt when the output is for a machine or stdin is no tty.
+            approver=default_approver(interactive=not as_json and sys.stdin.isatty()),
+            audit=open_audit_log(config), session_id=str(uuid.uuid4()),
+            actor="codex sandbox", allow_degraded=allow_degraded, env=named_env,
+            env_passthrough=passthrough)
+    except RuleLoadError as exc:
+        sys.stderr.write(f"codex sandbox: {exc}\n")
+        return EXIT_USAGE
+    try:
+        outcome = run_guarded(guard, ExecRequest(argv=argv, cwd=cwd, policy=policy,
+                                                 workspace=workspace, timeout_s=timeout,
+                                                 capture=as_json))
     except KeyboardInterrupt:
         return 130
+    guard_info = _guard_json(outcome, approval_policy)
+    result = outcome.result
+    if result is None:
+        error = outcome.error
+        if isinstance(error, SandboxUnavailable):
+            _fail(as_json, str(error), {"refused": {"layer": error.layer, "reason": error.reason},
+                                        "profile": error.profile, "guard": guard_info})
+        elif outcome.status is Status.SANDBOX_ERROR:
+            _fail(as_json, outcome.reason, {"profile": policy.profile, "guard": guard_info})
+        else:
+            _fail(as_json, f"refused: {outcome.reason}",
+                  {"refused": {"by": outcome.status.value, "reason": outcome.reason},
+                   "profile": policy.profile, "guard": guard_info})
+        return EXIT_REFUSED
     if as_json:
         data = result.to_json()
         data["stdout"] = (result.stdout or b"").decode(errors="replace")
         data["stderr"] = (result.stderr or b"").decode(errors="replace")
+        data["guard"] = guard_info
         sys.stdout.write(json.dumps(data) + "\n")
     else:
         _warn(result)
+        if outcome.retried_unsandboxed:
+            sys.stderr.write("codex sandbox: note: ran again WITHOUT the sandbox after "
+                             "approval (it had failed inside it)\n")
     return result.exit_code
+
+
+def _guard_json(outcome: GuardedOutcome, approval_policy: ApprovalPolicy) -> dict[str, Any]:
+    """What the guards decided, for --json (the audit log holds the same, chained)."""
+    return {
+        "status": outcome.status.value,
+        "decision": outcome.decision.decision.value,
+        "justification": outcome.decision.justification,
+        "reason": outcome.reason,
+        "approval_policy": approval_policy.value,
+        "sandboxed": outcome.sandboxed,
+        "retried_unsandboxed": outcome.retried_unsandboxed,
+        "audit_seq": [entry.seq for entry in outcome.entries],
+    }
 
 
 def _fail(as_json: bool, message: str, extra: dict[str, Any]) -> None:
