@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -39,10 +40,18 @@ def run(profile: str, argv: Sequence[str], workspace: Path, **kwargs: object) ->
     return run_sandboxed(request)
 
 
+# The CLI audits every run into CODEX_HOME: tests use their own, never the user's.
+TEST_CODEX_HOME = tempfile.mkdtemp(prefix="codex-sandbox-impl-home-")
+
+
 def codex(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
           timeout: float = 60.0) -> subprocess.CompletedProcess[bytes]:
-    """The real CLI, as a user runs it."""
-    return subprocess.run([sys.executable, "-m", "codex", *args], cwd=cwd, env=env,
+    """The real CLI, as a user runs it (with a private CODEX_HOME unless `env` sets one)."""
+    environ = dict(os.environ if env is None else env)
+    environ.setdefault("CODEX_HOME", TEST_CODEX_HOME)
+    if env is None:
+        environ["CODEX_HOME"] = TEST_CODEX_HOME
+    return subprocess.run([sys.executable, "-m", "codex", *args], cwd=cwd, env=environ,
                           capture_output=True, timeout=timeout, check=False)
 
 

@@ -103,7 +103,8 @@ def test_missing_layer_refuses_then_degrades_on_request(workspace: Path) -> None
     """Inside a sandbox, user namespaces are denied (seccomp), so a nested `codex sandbox`
     cannot build its namespaces: it must refuse, naming the layer, unless degrading is
     explicitly allowed, and then record what it ran without."""
-    inner = [sys.executable, "-m", "codex", "sandbox"]
+    # Auditing off for the inner run: its CODEX_HOME is read-only inside the outer sandbox.
+    inner = [sys.executable, "-m", "codex", "-c", "audit.enabled=false", "sandbox"]
     refused = codex("sandbox", "--", *inner, "--", "true", cwd=workspace)
     assert refused.returncode == 1
     assert "user-namespace unavailable" in refused.stderr.decode()
@@ -122,7 +123,7 @@ def test_missing_layer_refuses_then_degrades_on_request(workspace: Path) -> None
                     reason="needs root and setpriv to switch to uid 65534")
 def test_unprivileged_uid_gets_every_layer() -> None:
     with tempfile.TemporaryDirectory(dir="/tmp") as tmp:  # pytest's tmp_path is root-only
-        os.chmod(tmp, 0o755)
+        os.chown(tmp, 65534, 65534)  # HOME and CODEX_HOME (audit log) of the unprivileged user
         proc = subprocess.run(
             ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups",
              sys.executable, "-m", "codex", "sandbox", "--json", "--", "id", "-u"],
