@@ -61,13 +61,19 @@ function launcherArgv(commandName) {
 
 function runLauncher(base, args, options = {}) {
   const [cmd, ...pre] = base;
-  return spawnSync(cmd, [...pre, ...args], {
+  const result = spawnSync(cmd, [...pre, ...args], {
     encoding: options.encoding === undefined ? "utf8" : options.encoding,
     input: options.input,
     env: { ...process.env, ...(options.env || {}) },
     timeout: 120000,
     shell: process.platform === "win32" && base.length === 1,
   });
+  if (process.platform === "win32" && typeof result.stdout === "string") {
+    // Text-mode stdout on Windows writes CRLF; compare lines, not line endings.
+    result.stdout = result.stdout.replace(/\r\n/g, "\n");
+    result.stderr = result.stderr.replace(/\r\n/g, "\n");
+  }
+  return result;
 }
 
 // The probe: a child that reports what it received. Modes: argv, stdin, env, exit N, signal S,
