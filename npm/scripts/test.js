@@ -68,8 +68,12 @@ function runLauncher(base, args, options = {}) {
     timeout: 120000,
     shell: process.platform === "win32" && base.length === 1,
   });
+  return crlf(result);
+}
+
+/** Text-mode output on Windows ends lines with CRLF; compare lines, not line endings. */
+function crlf(result) {
   if (process.platform === "win32" && typeof result.stdout === "string") {
-    // Text-mode stdout on Windows writes CRLF; compare lines, not line endings.
     result.stdout = result.stdout.replace(/\r\n/g, "\n");
     result.stderr = result.stderr.replace(/\r\n/g, "\n");
   }
@@ -130,7 +134,7 @@ function smoke(commandName) {
     const r = runLauncher(base, ["--no-such-flag"], { env: plain });
     expectEqual(r.status, 2, "exit code");
     if (native) {
-      const d = spawnSync(native, ["--no-such-flag"], { encoding: "utf8" });
+      const d = crlf(spawnSync(native, ["--no-such-flag"], { encoding: "utf8" }));
       expectEqual([r.stdout, r.stderr], [d.stdout, d.stderr], "output vs native");
     }
   });
@@ -142,7 +146,7 @@ function smoke(commandName) {
       if (!r.stderr.includes(part)) throw new Error(`${part} missing from ${r.stderr}`);
     }
     if (native) {
-      const d = spawnSync(native, [tricky], { encoding: "utf8" });
+      const d = crlf(spawnSync(native, [tricky], { encoding: "utf8" }));
       expectEqual(r.stderr, d.stderr, "stderr vs native");
     }
   });
