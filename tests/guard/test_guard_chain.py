@@ -371,3 +371,16 @@ def test_audit_failure_before_a_rerun_keeps_the_sandboxed_result(
     assert outcome.result is not None and outcome.result.exit_code != 0
     assert "not re-run" in outcome.reason and "No space left" in outcome.reason
     assert approver.requests == [] and not oracle.exists()
+
+
+def test_secret_with_a_quote_is_not_split_by_shell_quoting(codex_home: Path, workspace: Path,
+                                                           monkeypatch: pytest.MonkeyPatch
+                                                           ) -> None:
+    secret = "pa'ss-w0rd-Qx7Qx7Qx7"
+    monkeypatch.setenv("DB_PASSWORD", secret)
+    guard = Guard.create(codex_home=codex_home, approval_policy=ApprovalPolicy.ON_REQUEST,
+                         approver=NonInteractiveApprover(), audit=AuditLog(codex_home),
+                         session_id="s", actor="test")
+    _run(guard, workspace, ["echo", secret])
+    raw = b"".join(p.read_bytes() for p in (codex_home / "audit").iterdir())
+    assert b"Qx7Qx7" not in raw and b"pa'" not in raw and b"[REDACTED]" in raw

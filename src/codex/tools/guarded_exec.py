@@ -184,7 +184,7 @@ def run_guarded(guard: Guard, request: ExecRequest) -> GuardedOutcome:
     argv = list(request.argv)
     workspace = request.workspace or request.cwd
     decision = evaluate(argv, workspace=workspace, rules=guard.rules)
-    trail = _Trail(guard, shlex.join(argv))
+    trail = _Trail(guard, _command_text(guard, argv))
     try:
         return _run(guard, request, decision, trail)
     except AuditError as exc:
@@ -192,6 +192,15 @@ def run_guarded(guard: Guard, request: ExecRequest) -> GuardedOutcome:
                         f"not run: {exc} (every decision must be recorded: make the audit "
                         "directory writable, or turn auditing off with audit.enabled = false)",
                         decision, trail, exc)
+
+
+def _command_text(guard: Guard, argv: list[str]) -> str:
+    """The command as the audit log shows it. Each word is scrubbed before shell quoting, which
+    would otherwise split a secret containing a quote into pieces no scrubber recognises."""
+    if guard.audit is None:
+        return shlex.join(argv)
+    scrub = guard.audit.scrubber.scrub
+    return shlex.join(scrub(word) for word in argv)
 
 
 def _run(guard: Guard, request: ExecRequest, decision: PolicyDecision,
