@@ -1,7 +1,10 @@
 """The typer application: global options and the registry of command modules.
 
-Each command lives in its own module under `codex.cli` with a `register(app)` function, so a
-command's heavy imports stay inside it and the table below is the only shared edit point.
+Each command lives in its own module under `codex.cli` with a `register(app)` function. The
+COMMANDS table below is the only shared edit point: it names each command's module and one-line
+help, so `codex --help` and shell completion list every command without importing any, and
+running a command imports only its own module (`codex sandbox` never pays for pydantic models
+of `codex exec`, filelock of `codex execpolicy`, ...).
 """
 
 from __future__ import annotations
@@ -16,26 +19,100 @@ from typing import Annotated
 os.environ.setdefault("TYPER_USE_RICH", "0")
 
 import typer
+from typer import _click
+from typer._click.shell_completion import CompletionItem
+from typer._click.utils import make_default_short_help
+from typer.core import TyperGroup
 
 from codex import __version__
 from codex.cli.completion import (
+    COMPLETE_VAR,
     complete_config_profile,
     complete_sandbox_mode,
     complete_security_profile,
+    enable_completion_classes,
 )
 from codex.cli.state import GlobalOptions
 
-COMMAND_MODULES: tuple[str, ...] = (
-    "config_cmd", "profiles_cmd", "doctor", "completion", "audit_cmd",
-    "apply_patch_cmd", "execpolicy_cmd", "sandbox_cmd", "exec_cmd",
-)
+# name -> (module under codex.cli whose register(app) adds the command, one-line help for
+# `codex --help`). tests/cli/test_cli_lazy_commands.py checks each line against its module.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "profiles": ("profiles_cmd",
+                 "List the security profiles, their aliases, and which one is in effect here."),
+    "doctor": ("doctor", "Check the installation, the config and which security profiles this "
+                         "kernel can enforce."),
+    "completion": ("completion", "Print the completion script for SHELL to stdout."),
+    "apply-patch": ("apply_patch_cmd", "Apply a patch in the apply_patch format "
+                                       "(*** Begin Patch ... *** End Patch)."),
+    "sandbox": ("sandbox_cmd", "Run CMD confined by a security profile (Linux: namespaces, "
+                               "Landlock, seccomp)."),
+    "exec": ("exec_cmd", "Run codex non-interactively on one prompt (or continue a session "
+                         "with `resume`)."),
+    "config": ("config_cmd", "Inspect the configuration (config.toml, config profiles, "
+                             "-c overrides, flags)."),
+    "audit": ("audit_cmd", "Read, check and locate the audit log."),
+    "execpolicy": ("execpolicy_cmd", "Inspect the exec policy (which commands may run)."),
+}
 
 EPILOG = (
     "Examples: codex --profile workspace doctor | codex -c model=o3 config show --json | "
     "codex profiles. Config lives in $CODEX_HOME/config.toml (default ~/.codex)."
 )
 
+
+
+def load_command(name: str) -> _click.Command:
+    """Import the module that provides command `name` and build its click command."""
+    module = importlib.import_module(f"codex.cli.{COMMANDS[name][0]}")
+    holder = typer.Typer()
+    module.register(holder)
+    command = typer.main.get_group(holder).commands.get(name)
+    if command is None:
+        raise LookupError(f"codex.cli.{COMMANDS[name][0]}.register() added no {name!r} command")
+    return command
+
+
+class LazyCommandGroup(TyperGroup):
+    """The root group: lists commands from COMMANDS, imports one only when it is resolved."""
+
+    def list_commands(self, ctx: _click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: _click.Context, cmd_name: str) -> _click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            self.commands[cmd_name] = load_command(cmd_name)
+        return self.commands.get(cmd_name)
+
+    def format_commands(self, ctx: _click.Context, formatter: _click.HelpFormatter) -> None:
+        limit = formatter.width - 6 - max(len(name) for name in COMMANDS)
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, make_default_short_help(short_help, limit))
+                                for name, (_, short_help) in COMMANDS.items()])
+
+    def shell_complete(self, ctx: _click.Context, incomplete: str) -> list[CompletionItem]:
+        names = [CompletionItem(name, help=make_default_short_help(short_help))
+                 for name, (_, short_help) in COMMANDS.items() if name.startswith(incomplete)]
+        # Skip TyperGroup's version, which would import every command for its help text.
+        return names + _click.Command.shell_complete(self, ctx, incomplete)
+
+    def resolve_command(
+        self, ctx: _click.Context, args: list[str]
+    ) -> tuple[str | None, _click.Command | None, list[str]]:
+        try:
+            return super().resolve_command(ctx, args)
+        except _click.exceptions.UsageError as exc:
+            from difflib import get_close_matches
+
+            # TyperGroup suggests only among loaded commands, i.e. none.
+            matches = get_close_matches(args[0], COMMANDS) if args else []
+            if matches and "Did you mean" not in exc.message:
+                suggestions = ", ".join(repr(match) for match in matches)
+                exc.message = f"{exc.message.rstrip('.')}. Did you mean {suggestions}?"
+            raise
+
+
 app = typer.Typer(
+    cls=LazyCommandGroup,
     name="codex",
     help="codex: a secure, terminal-native AI coding agent.",
     epilog=EPILOG,
@@ -106,12 +183,10 @@ def main_options(
     )
 
 
-for _module in COMMAND_MODULES:
-    importlib.import_module(f"codex.cli.{_module}").register(app)
-
-
 def run(args: list[str]) -> int:
     """Run the app with `args` and return the process exit code."""
+    if os.environ.get(COMPLETE_VAR):
+        enable_completion_classes()
     try:
         app(args=args, prog_name="codex", standalone_mode=True)
     except SystemExit as exc:

@@ -3,12 +3,12 @@
 The script calls back into codex with `_CODEX_COMPLETE=complete_<shell>`; typer's completion
 machinery answers from the live command tree, so new commands complete without regenerating.
 Typer only registers its completion classes when it adds its own `--install-completion`
-options, which we leave out, so we register them here when a completion request arrives.
+options, which we leave out, so `codex.cli.app.run` calls `enable_completion_classes` when a
+completion request arrives.
 """
 
 from __future__ import annotations
 
-import os
 from enum import StrEnum
 from typing import Annotated
 
@@ -32,16 +32,15 @@ class Shell(StrEnum):
     FISH = "fish"
 
 
-def _enable_completion_classes() -> None:
+def enable_completion_classes() -> None:
+    """Register typer's bash/zsh/fish completion classes with click."""
     from typer._completion_classes import completion_init
 
     completion_init()
 
 
 def register(app: typer.Typer) -> None:
-    """Add the `completion` command, and answer completion requests from the shell."""
-    if os.environ.get(COMPLETE_VAR):
-        _enable_completion_classes()
+    """Add the `completion` command."""
     app.command("completion", epilog="Install: " + "; ".join(INSTALL_HINTS) + ".")(completion)
 
 
@@ -51,7 +50,7 @@ def completion(
     """Print the completion script for SHELL to stdout."""
     from typer._completion_shared import get_completion_script
 
-    _enable_completion_classes()
+    enable_completion_classes()
     script = get_completion_script(prog_name=PROG_NAME, complete_var=COMPLETE_VAR,
                                    shell=shell.value)
     typer.echo(script)
