@@ -14,8 +14,6 @@ import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 
-from filelock import FileLock
-
 from codex.execpolicy.loading import rules_dir
 
 DEFAULT_RULES_FILE = "default.toml"
@@ -46,6 +44,9 @@ def append_allow_rule(codex_home: Path, prefix: Sequence[str], *,
                 from None
     path = default_rules_path(codex_home)
     path.parent.mkdir(parents=True, exist_ok=True)
+    # Imported here: every guarded command loads this module, few ever write a rule.
+    from filelock import FileLock
+
     with FileLock(str(path) + ".lock", timeout=LOCK_TIMEOUT_S):
         existing = _read(path)
         if _already_allowed(existing, words, path):
