@@ -8,7 +8,7 @@ prediction is never the thing a run's result relies on.
 from __future__ import annotations
 
 import sys
-from typing import NamedTuple, Protocol
+from typing import NamedTuple
 
 from codex.sandbox.layer_names import (
     CAPS,
@@ -33,17 +33,7 @@ from codex.sandbox.layer_names import (
     STDIN,
     USERNS,
 )
-
-
-class PolicyLike(Protocol):
-    """The parts of `codex.protocol.SandboxPolicy` the sandbox reads (kept pydantic-free)."""
-
-    @property
-    def profile(self) -> str: ...
-    @property
-    def confined(self) -> bool: ...
-    @property
-    def network(self) -> bool: ...
+from codex.sandbox.policy_view import SandboxPolicyLike
 
 
 class MissingLayer(NamedTuple):
@@ -71,7 +61,7 @@ def wanted_layers(confined: bool, network: bool) -> list[str]:
     return layers
 
 
-def layers_for(policy: PolicyLike) -> tuple[list[str], list[MissingLayer]]:
+def layers_for(policy: SandboxPolicyLike) -> tuple[list[str], list[MissingLayer]]:
     """(active, missing) layers for `policy` on this machine, as `codex doctor` shows them."""
     wanted = wanted_layers(policy.confined, policy.network)
     if not policy.confined:

@@ -31,7 +31,8 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+
+from codex.sandbox.policy_view import SandboxPolicyLike
 
 SANDBOX_EXEC = "/usr/bin/sandbox-exec"
 
@@ -52,23 +53,6 @@ NET_MACH_SERVICES = (
     "com.apple.trustd.agent",
 )
 RESOLVER_SOCKET = "/private/var/run/mDNSResponder"
-
-
-class PolicyLike(Protocol):
-    """What we read from `codex.protocol.SandboxPolicy`."""
-
-    @property
-    def profile(self) -> str: ...
-    @property
-    def confined(self) -> bool: ...
-    @property
-    def network(self) -> bool: ...
-    @property
-    def writable_roots(self) -> tuple[Path, ...]: ...
-    @property
-    def protected_subpaths(self) -> tuple[str, ...]: ...
-    @property
-    def masked_paths(self) -> tuple[Path, ...]: ...
 
 
 @dataclass(frozen=True)
@@ -117,7 +101,7 @@ def _exclusions(kind: str, exprs: Sequence[str], indent: str) -> list[str]:
     return [f"{indent}(require-not ({kind} {expr}))" for expr in exprs]
 
 
-def seatbelt_policy(policy: PolicyLike, *, private_tmp: Path | str | None = None,
+def seatbelt_policy(policy: SandboxPolicyLike, *, private_tmp: Path | str | None = None,
                     ) -> SeatbeltPolicy:
     """Generate the Seatbelt policy for a confined profile (trusted is never wrapped)."""
     if not policy.confined:

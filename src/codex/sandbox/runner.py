@@ -40,7 +40,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from codex.config.home import codex_home
 from codex.sandbox import env as sandbox_env
@@ -48,6 +48,7 @@ from codex.sandbox import hardlinks, quarantine
 from codex.sandbox.layer_names import ENV, SESSION, STDIN
 from codex.sandbox.linux import HELPER_TOKEN
 from codex.sandbox.linux.spec import HelperSpec, decode_status
+from codex.sandbox.policy_view import SandboxPolicyLike
 
 EXIT_TIMEOUT = 124
 EXIT_NOT_EXECUTABLE = 126
@@ -57,25 +58,6 @@ UNCONFINED_GRACE_S = 3.0
 SIGKILL = getattr(signal, "SIGKILL", 9)
 
 OutputCallback = Callable[[str, bytes], None]
-
-
-class SandboxPolicyLike(Protocol):
-    """What the runner reads from `codex.protocol.SandboxPolicy`."""
-
-    @property
-    def profile(self) -> str: ...
-    @property
-    def confined(self) -> bool: ...
-    @property
-    def network(self) -> bool: ...
-    @property
-    def writable_roots(self) -> tuple[Path, ...]: ...
-    @property
-    def private_tmp(self) -> bool: ...
-    @property
-    def protected_subpaths(self) -> tuple[str, ...]: ...
-    @property
-    def masked_paths(self) -> tuple[Path, ...]: ...
 
 
 class SandboxUnavailable(Exception):
