@@ -34,6 +34,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from codex.fsutil import fsync_directory
 from codex.model import InputItem, item_from_dict, item_to_dict
 
 SESSIONS_DIR = "sessions"
@@ -96,7 +97,7 @@ class RolloutWriter:
         writer = cls(path, fd)
         writer.append("session_meta", {"id": session_id, "timestamp": _now(), **meta})
         writer.sync()
-        _fsync_directory(directory)
+        fsync_directory(directory)
         return writer
 
     @classmethod
@@ -193,15 +194,6 @@ class RolloutWriter:
         if self._error is not None:
             raise RolloutError(f"cannot make the session file {self.path} durable: "
                                f"{self._error.strerror}")
-
-
-def _fsync_directory(directory: Path) -> None:
-    """Make a new file's directory entry durable too."""
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _make_private_dirs(directory: Path) -> None:

@@ -33,6 +33,7 @@ from codex.audit.entry import (
     parse_line,
 )
 from codex.audit.scrub import Scrubber
+from codex.fsutil import fsync_directory
 
 LOCK_NAME = "audit.lock"
 DAY_FILE = re.compile(r"^audit-(\d{4}-\d{2}-\d{2})\.jsonl$")
@@ -236,18 +237,10 @@ class AuditLog:
         finally:
             os.close(fd)
         if created:
-            _fsync_directory(self.directory)  # a new day file must survive a power cut too
+            fsync_directory(self.directory)  # a new day file must survive a power cut too
         head = json.dumps({"seq": entry.seq, "hash": entry.hash}).encode()
         os.pwrite(lock_fd, head.ljust(_HEAD_WIDTH - 1) + b"\n", 0)
         return entry
-
-
-def _fsync_directory(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _write_all(fd: int, data: bytes) -> None:

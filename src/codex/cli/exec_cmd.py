@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import signal
 import sys
 from pathlib import Path
@@ -25,6 +24,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from codex.cli.common import global_options, load_effective_config
+from codex.fsutil import write_atomic
 
 if TYPE_CHECKING:
     import asyncio
@@ -319,17 +319,5 @@ def _exit_code(result: TaskResult, stopped_by: list[int]) -> int:
 
 
 def _write_atomically(path: Path, text: str) -> None:
-    """temp file in the same directory + fsync + rename: never a half-written FILE."""
-    import tempfile
-
-    directory = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text if text.endswith("\n") else text + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """The last message, newline-terminated, replaced atomically: never a half-written FILE."""
+    write_atomic(path, text if text.endswith("\n") else text + "\n")

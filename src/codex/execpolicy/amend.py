@@ -8,13 +8,12 @@ whose pattern is already allowed in the file is not added again, so the operatio
 
 from __future__ import annotations
 
-import os
-import tempfile
 import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 
 from codex.execpolicy.loading import rules_dir
+from codex.fsutil import fsync_directory, write_atomic
 
 DEFAULT_RULES_FILE = "default.toml"
 LOCK_TIMEOUT_S = 30.0
@@ -107,22 +106,7 @@ def toml_string(value: str) -> str:
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    descriptor, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if path.exists():
-            os.chmod(temp_name, path.stat().st_mode & 0o7777)
-        else:
-            os.chmod(temp_name, 0o600)
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
+    """Replace the rules file keeping its mode (0600 when new); durable on return."""
+    mode = path.stat().st_mode & 0o7777 if path.exists() else 0o600
+    write_atomic(path, text, mode=mode)
+    fsync_directory(path.parent)

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
+from codex.fsutil import fsync_directory
 from codex.patch.engine import FinalState, PatchPlan, file_signature
 
 _NEW_FILE_MODE = 0o666
@@ -90,7 +91,8 @@ def commit_plan(plan: PatchPlan) -> None:
         with contextlib.suppress(OSError):
             os.unlink(backup)
     for directory in {s.path.parent for s in writes} | {d.parent for d in journal.created_dirs}:
-        _fsync_dir(directory)
+        with contextlib.suppress(OSError):  # best effort: the patch has already landed
+            fsync_directory(directory)
 
 
 def _stage(state: FinalState, journal: _Journal) -> Path:
@@ -205,16 +207,3 @@ def _rollback(journal: _Journal) -> None:
         attempt(f"remove {temp}", partial(os.unlink, temp))
     for directory in reversed(journal.created_dirs):
         attempt(f"remove directory {directory}", partial(os.rmdir, directory))
-
-
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
