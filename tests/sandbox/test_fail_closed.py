@@ -10,7 +10,7 @@ import json
 import sys
 
 import pytest
-from conftest import Arena, Listeners, actor, nonce
+from escape_kit import Arena, Listeners, actor, nonce
 
 pytestmark = pytest.mark.timeout(90)
 

@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import (
+from escape_kit import (
     PROFILES,
     Arena,
     actor,

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import Arena, Listeners, actor, nonce
+from escape_kit import Arena, Listeners, actor, nonce
 
 pytestmark = pytest.mark.timeout(60)
 

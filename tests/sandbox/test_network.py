@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import (
+from escape_kit import (
     CONFINED,
     IS_ROOT,
     NET_PROFILES,

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import (
+from escape_kit import (
     CONFINED,
     IS_ROOT,
     PROFILES,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import PROFILES, SECRET_ENV_NAMES, Arena, actor, nonce
+from escape_kit import PROFILES, SECRET_ENV_NAMES, Arena, actor, nonce
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import NET_PROFILES, PROFILES, WRITE_PROFILES, Arena, Outcome, nonce
+from escape_kit import NET_PROFILES, PROFILES, WRITE_PROFILES, Arena, Outcome, nonce
 
 pytestmark = pytest.mark.timeout(240)
 

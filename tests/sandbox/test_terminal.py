@@ -11,7 +11,7 @@ import tty
 from collections.abc import Iterator
 
 import pytest
-from conftest import (
+from escape_kit import (
     PROFILES,
     Arena,
     actor,
