@@ -64,3 +64,29 @@ def test_unknown_command_suggests_from_the_table(codex_env: dict[str, str]) -> N
                             capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 2
     assert "No such command 'sandbx'. Did you mean 'sandbox'?" in result.stderr
+
+
+# `codex sandbox` ends with os._exit, so the probe reports the modules from there.
+SANDBOX_PROBE = """
+import json, os, sys
+real_exit = os._exit
+def report(code):
+    print(json.dumps(sorted(sys.modules)), file=sys.stderr)
+    real_exit(code)
+os._exit = report
+from codex.__main__ import main
+main(["sandbox", "--profile", "offline", "--", "true"])
+"""
+
+
+def test_sandbox_run_skips_what_it_does_not_use(codex_env: dict[str, str],
+                                                tmp_path: Path) -> None:
+    result = subprocess.run([sys.executable, "-c", SANDBOX_PROBE], env=codex_env, cwd=tmp_path,
+                            capture_output=True, text=True, timeout=120, check=False)
+    imported = set(json.loads(result.stderr.strip().splitlines()[-1]))
+    # Control: the probe sees the command and the guard chain it ran through.
+    assert {"codex.cli.sandbox_cmd", "codex.tools.guarded_exec"} <= imported, result.stderr
+    other_commands = COMMAND_MODULES - {"codex.cli.sandbox_cmd", "codex.cli.completion",
+                                        "codex.cli.audit_cmd"}  # audit_cmd opens the log
+    assert not imported & other_commands
+    assert not {"filelock", "rich", "httpx", "bashlex"} & imported
