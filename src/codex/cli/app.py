@@ -32,7 +32,12 @@ from codex.cli.completion import (
     complete_security_profile,
     enable_completion_classes,
 )
+from codex.cli.help_format import RichHelpFormatter
 from codex.cli.state import GlobalOptions
+
+# Typer builds every command's click object itself; the context's formatter class is the one
+# hook that reaches them all, so `--help` on a terminal is drawn with rich everywhere.
+_click.Context.formatter_class = RichHelpFormatter
 
 # name -> (module under codex.cli whose register(app) adds the command, one-line help for
 # `codex --help`). tests/cli/test_cli_lazy_commands.py checks each line against its module.
