@@ -11,7 +11,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from e2e_helpers import META_VERSION, REPO
+from e2e_helpers import META_VERSION
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -61,8 +61,6 @@ def test_excluded_modules_stay_out(native_binary: Path) -> None:
     assert manifest["triple"] in str(dist)
 
 
-@pytest.mark.skipif(not (REPO / "src/codex/cli/sandbox_cmd.py").exists(),
-                    reason="the sandbox command is not in the source tree yet")
 def test_sandbox_helper_reexecutes_the_native_binary(native_binary: Path, tmp_path: Path) -> None:
     """The helper is this binary re-executed; the confined command is `sh -c ...` (whose `-c`
     Nuitka's self-execution guard would refuse unless the build disables that guard)."""
