@@ -3,13 +3,12 @@ audit log. Oracles are files on disk and the audit log's bytes, never the chain'
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from codex.approvals import ApprovalRequest, NonInteractiveApprover, RequestKind
+from codex.approvals import NonInteractiveApprover, RequestKind
 from codex.audit import AuditEntry, AuditError, AuditLog, Scrubber, read_entries, verify_log
 from codex.protocol import ApprovalPolicy, ReviewDecision
 from codex.security.profiles import SecurityProfile, resolve_policy
@@ -22,24 +21,9 @@ from codex.tools.guarded_exec import (
     run_guarded,
     sandbox_failure,
 )
+from support.approvers import ScriptedApprover
 
 pytestmark = pytest.mark.timeout(120)
-
-
-class ScriptedApprover:
-    """A human whose answers are written in advance; records every question asked."""
-
-    def __init__(self, *answers: ReviewDecision) -> None:
-        self.answers: Iterator[ReviewDecision] = iter(answers)
-        self.requests: list[ApprovalRequest] = []
-
-    @property
-    def interactive(self) -> bool:
-        return True
-
-    def request_approval(self, request: ApprovalRequest) -> ReviewDecision:
-        self.requests.append(request)
-        return next(self.answers)
 
 
 @pytest.fixture

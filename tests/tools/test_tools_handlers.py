@@ -11,33 +11,18 @@ from pathlib import Path
 
 import pytest
 
-from codex.approvals import ApprovalRequest, NonInteractiveApprover
+from codex.approvals import NonInteractiveApprover
 from codex.audit import AuditLog, read_entries, verify_log
 from codex.protocol import ApprovalPolicy, ReviewDecision
 from codex.security import SecurityProfile, resolve_policy
 from codex.tools.base import ToolContext
 from codex.tools.guarded_exec import Guard
 from codex.tools.registry import default_registry
+from support.approvers import ScriptedApprover
 
 pytestmark = pytest.mark.timeout(120)
 
 PATCH = "*** Begin Patch\n*** Add File: hello.txt\n+hello\n*** End Patch\n"
-
-
-class ScriptedApprover:
-    """A human whose answers are written in advance; records what they were asked."""
-
-    def __init__(self, *answers: ReviewDecision) -> None:
-        self.answers = list(answers)
-        self.requests: list[ApprovalRequest] = []
-
-    @property
-    def interactive(self) -> bool:
-        return True
-
-    def request_approval(self, request: ApprovalRequest) -> ReviewDecision:
-        self.requests.append(request)
-        return self.answers.pop(0)
 
 
 @pytest.fixture
