@@ -15,9 +15,9 @@ from codex.agent.cancel import running_helpers
 from codex.agent.session import calls_without_output
 from codex.approvals import NonInteractiveApprover
 from codex.model import FunctionCallOutput, Message, resolve_provider
+from codex.policies import ApprovalPolicy
 from codex.protocol import (
     AgentEvent,
-    ApprovalPolicy,
     ItemCompleted,
     ItemStarted,
     LiveCommandOutput,

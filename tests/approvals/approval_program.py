@@ -13,7 +13,7 @@ from pathlib import Path
 
 from codex.approvals import ApprovalSession, default_approver
 from codex.execpolicy import evaluate, load_rules
-from codex.protocol import ApprovalPolicy
+from codex.policies import ApprovalPolicy
 
 
 def main() -> int:

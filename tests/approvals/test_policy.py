@@ -8,7 +8,7 @@ import pytest
 
 from codex.approvals import Requirement, after_sandbox_failure, needs_approval
 from codex.execpolicy import PolicyDecision, evaluate
-from codex.protocol import ApprovalPolicy
+from codex.policies import ApprovalPolicy
 
 WORKSPACE = Path("/work/proj")
 

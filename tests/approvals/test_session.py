@@ -15,7 +15,7 @@ from codex.approvals import (
     default_approver,
 )
 from codex.execpolicy import Decision, evaluate, load_rules
-from codex.protocol import ApprovalPolicy, ReviewDecision
+from codex.policies import ApprovalPolicy, ReviewDecision
 
 WORKSPACE = Path("/work/proj")
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from codex.config import ConfigError, EffectiveConfig
-from codex.protocol import ApprovalPolicy
+from codex.policies import ApprovalPolicy
 from codex.security.profiles import SecurityProfile
 
 Loader = Callable[..., EffectiveConfig]

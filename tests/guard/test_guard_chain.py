@@ -10,7 +10,7 @@ import pytest
 
 from codex.approvals import NonInteractiveApprover, RequestKind
 from codex.audit import AuditEntry, AuditError, AuditLog, Scrubber, read_entries, verify_log
-from codex.protocol import ApprovalPolicy, ReviewDecision
+from codex.policies import ApprovalPolicy, ReviewDecision
 from codex.security.profiles import SecurityProfile, resolve_policy
 from codex.tools.guarded_exec import (
     REFUSED_EXIT_CODE,

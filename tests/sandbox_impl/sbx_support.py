@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from codex.protocol import SandboxPolicy
+from codex.policies import SandboxPolicy
 from codex.sandbox import SandboxRequest, SandboxResult, run_sandboxed
 from codex.sandbox.linux.probe import probe
 from codex.security.profiles import parse_profile, resolve_policy

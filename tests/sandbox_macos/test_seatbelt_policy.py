@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from codex.protocol import SandboxPolicy
+from codex.policies import SandboxPolicy
 from codex.sandbox.macos import SANDBOX_EXEC, SeatbeltPolicy, seatbelt_policy
 from codex.security.profiles import (
     MASKED_HOME_PATHS,

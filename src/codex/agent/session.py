@@ -49,7 +49,7 @@ from codex.model import (
     ToolSpec,
     tool_from_dict,
 )
-from codex.protocol import ApprovalPolicy, SandboxPolicy
+from codex.policies import ApprovalPolicy, SandboxPolicy
 from codex.tools.base import ToolContext
 from codex.tools.guarded_exec import Guard
 from codex.tools.registry import ToolRegistry, default_registry

@@ -7,7 +7,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from codex.protocol import ReviewDecision
+from codex.policies import ReviewDecision
 
 
 class RequestKind(StrEnum):

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from codex.execpolicy import Decision, PolicyDecision
-from codex.protocol import ApprovalPolicy
+from codex.policies import ApprovalPolicy
 
 
 class Requirement(StrEnum):

@@ -21,7 +21,7 @@ from codex.approvals.approver import ApprovalRequest, Approver, RequestKind
 from codex.approvals.policy import Gate, Requirement, after_sandbox_failure, needs_approval
 from codex.execpolicy import AmendError, Decision, PolicyDecision, append_allow_rule
 from codex.execpolicy.amend import default_rules_path
-from codex.protocol import ApprovalPolicy, ReviewDecision
+from codex.policies import ApprovalPolicy, ReviewDecision
 
 
 @dataclass(frozen=True)

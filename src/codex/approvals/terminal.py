@@ -13,7 +13,7 @@ import shlex
 from typing import TextIO
 
 from codex.approvals.approver import ApprovalRequest, RequestKind
-from codex.protocol import ReviewDecision
+from codex.policies import ReviewDecision
 
 MAX_ATTEMPTS = 5
 TTY_PATH = "/dev/tty"

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from codex.protocol import ApprovalPolicy
+from codex.policies import ApprovalPolicy
 from codex.security.profiles import SecurityProfile, parse_profile
 
 DEFAULT_MODEL = "gpt-5-codex"

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from codex.protocol import SandboxPolicy
+    from codex.policies import SandboxPolicy
 
 
 class PathRefused(PermissionError):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 from typing import NamedTuple
 
+from codex.policies import SandboxPolicy
 from codex.sandbox.layer_names import (
     CAPS,
     ENV,
@@ -33,7 +34,6 @@ from codex.sandbox.layer_names import (
     STDIN,
     USERNS,
 )
-from codex.sandbox.policy_view import SandboxPolicyLike
 
 
 class MissingLayer(NamedTuple):
@@ -61,7 +61,7 @@ def wanted_layers(confined: bool, network: bool) -> list[str]:
     return layers
 
 
-def layers_for(policy: SandboxPolicyLike) -> tuple[list[str], list[MissingLayer]]:
+def layers_for(policy: SandboxPolicy) -> tuple[list[str], list[MissingLayer]]:
     """(active, missing) layers for `policy` on this machine, as `codex doctor` shows them."""
     wanted = wanted_layers(policy.confined, policy.network)
     if not policy.confined:

@@ -32,7 +32,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from codex.sandbox.policy_view import SandboxPolicyLike
+from codex.policies import SandboxPolicy
 
 SANDBOX_EXEC = "/usr/bin/sandbox-exec"
 
@@ -101,7 +101,7 @@ def _exclusions(kind: str, exprs: Sequence[str], indent: str) -> list[str]:
     return [f"{indent}(require-not ({kind} {expr}))" for expr in exprs]
 
 
-def seatbelt_policy(policy: SandboxPolicyLike, *, private_tmp: Path | str | None = None,
+def seatbelt_policy(policy: SandboxPolicy, *, private_tmp: Path | str | None = None,
                     ) -> SeatbeltPolicy:
     """Generate the Seatbelt policy for a confined profile (trusted is never wrapped)."""
     if not policy.confined:

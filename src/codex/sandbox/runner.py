@@ -43,12 +43,12 @@ from pathlib import Path
 from typing import Any
 
 from codex.config.home import codex_home
+from codex.policies import SandboxPolicy
 from codex.sandbox import env as sandbox_env
 from codex.sandbox import hardlinks, quarantine
 from codex.sandbox.layer_names import ENV, SESSION, STDIN
 from codex.sandbox.linux import HELPER_TOKEN
 from codex.sandbox.linux.spec import HelperSpec, decode_status
-from codex.sandbox.policy_view import SandboxPolicyLike
 
 EXIT_TIMEOUT = 124
 EXIT_NOT_EXECUTABLE = 126
@@ -89,7 +89,7 @@ class SandboxRequest:
     ("stdout"/"stderr"); with neither, output passes through to our own stdout/stderr.
     """
 
-    policy: SandboxPolicyLike
+    policy: SandboxPolicy
     argv: Sequence[str]
     cwd: Path
     timeout_s: float | None = None
@@ -218,7 +218,7 @@ def run_sandboxed(request: SandboxRequest) -> SandboxResult:
     return result
 
 
-def _pids_cgroup(policy: SandboxPolicyLike) -> str | None:
+def _pids_cgroup(policy: SandboxPolicy) -> str | None:
     """A pids cgroup for confined runs as root (RLIMIT_NPROC does not bind root)."""
     if not policy.confined or os.geteuid() != 0 or not sys.platform.startswith("linux"):
         return None
@@ -227,7 +227,7 @@ def _pids_cgroup(policy: SandboxPolicyLike) -> str | None:
     return pids_cgroup.create()
 
 
-def _masked_paths(policy: SandboxPolicyLike) -> list[str]:
+def _masked_paths(policy: SandboxPolicy) -> list[str]:
     """The policy's masks plus the agent's own credentials wherever CODEX_HOME points."""
     own = codex_home() / "auth.json"
     return list(dict.fromkeys([*(str(p) for p in policy.masked_paths), str(own)]))

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from codex.protocol import SandboxPolicy
+from codex.policies import SandboxPolicy
 
 
 class SecurityProfile(StrEnum):

@@ -23,7 +23,7 @@ from codex.patch import (
     prepare_patch,
     preview_of,
 )
-from codex.protocol import ApprovalPolicy, ReviewDecision
+from codex.policies import ApprovalPolicy, ReviewDecision
 from codex.tools.base import PatchApprover, ToolContext, ToolOutput
 
 _APPROVED = (ReviewDecision.APPROVED, ReviewDecision.APPROVED_FOR_SESSION,

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from codex.protocol import ApprovalPolicy, ReviewDecision, SandboxPolicy
+from codex.policies import ApprovalPolicy, ReviewDecision, SandboxPolicy
 
 if TYPE_CHECKING:
     from codex.patch import PatchResult

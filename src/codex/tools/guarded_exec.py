@@ -45,7 +45,7 @@ from codex.approvals import (
 from codex.audit import AuditEntry, AuditError, AuditLog, Decision, Operation
 from codex.execpolicy import Decision as PolicyVerdict
 from codex.execpolicy import PolicyDecision, RuleSet, evaluate, load_rules
-from codex.protocol import ApprovalPolicy, SandboxPolicy
+from codex.policies import ApprovalPolicy, SandboxPolicy
 from codex.sandbox import SandboxRequest, SandboxResult, SandboxUnavailable, run_sandboxed
 from codex.sandbox.runner import SandboxError
 
