@@ -5,7 +5,9 @@ same run.
 Times (wall clock, median of N alternating runs after warm-up):
 - `true` run directly (the floor: fork + exec),
 - `codex sandbox --profile offline -- true` (python -m codex from this checkout),
-- the same through a native build, when --codex-binary is given,
+- the same through a native build, when --codex-binary is given, twice: as a repeated command
+  (its settings cached, so it takes the stdlib-only fast lane) and as the first run after a
+  config change (cache emptied before each sample: the full typer + pydantic path),
 - the OpenAI Codex CLI's own sandbox start (`codex sandbox -- true`, or `codex sandbox linux
   --full-auto -- true` on versions whose --help lists that subcommand), when its native
   binary is found: pass --openai-codex PATH, or install
@@ -29,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,6 +44,7 @@ class Subject:
     name: str
     argv: list[str]
     samples: list[float] = field(default_factory=list)
+    before: Callable[[], None] | None = None  # untimed preparation of every run
 
     @property
     def median_ms(self) -> float:
@@ -115,8 +119,12 @@ def main() -> int:
         if args.codex_binary:
             if not os.access(args.codex_binary, os.X_OK):
                 parser.error(f"--codex-binary {args.codex_binary} is not an executable file")
-            subjects.append(Subject("codex sandbox (native)", [
-                str(args.codex_binary.resolve()), "sandbox", "--profile", "offline", "--", TRUE]))
+            native = [str(args.codex_binary.resolve()), "sandbox", "--profile", "offline",
+                      "--", TRUE]
+            subjects.append(Subject("codex sandbox (native)", native))
+            cache = home / ".codex" / "cache"
+            subjects.append(Subject("  first run, no cache", native,
+                                    before=lambda: shutil.rmtree(cache, ignore_errors=True)))
         openai: Path | None = None
         if args.openai_codex:
             openai = args.openai_codex.resolve()
@@ -129,9 +137,13 @@ def main() -> int:
 
         for subject in subjects:  # warm-up (page cache, pyc files)
             for _ in range(2):
+                if subject.before:
+                    subject.before()
                 timed(subject.argv, ws, env)
         for _ in range(args.runs):  # alternate so machine noise hits every subject alike
             for subject in subjects:
+                if subject.before:
+                    subject.before()
                 subject.samples.append(timed(subject.argv, ws, env))
 
     floor = subjects[0].median_ms

@@ -1,7 +1,8 @@
 """Entry point.
 
 Fast paths run before any heavy import: `--version` must answer without loading typer,
-pydantic, httpx or rich, and the sandbox helper must import only sandbox code.
+pydantic, httpx or rich, the sandbox helper must import only sandbox code, and `codex sandbox`
+tries its stdlib-only lane (codex.cli.sandbox_fast) before the typer app.
 """
 
 from __future__ import annotations
@@ -28,6 +29,12 @@ def main(argv: list[str] | None = None) -> int:
 
         sys.stdout.write(f"codex {__version__}\n")
         return 0
+    if "sandbox" in args:
+        from codex.cli.sandbox_fast import run as run_sandbox_fast
+
+        code = run_sandbox_fast(args)
+        if code is not None:
+            return code
     from codex.cli.app import run
 
     return run(args)

@@ -47,9 +47,13 @@ class AuditError(Exception):
     """The audit log cannot be written; callers must not let the audited action proceed."""
 
 
-def audit_dir(codex_home: Path) -> Path:
-    """Where the audit log of a CODEX_HOME lives."""
-    return codex_home / "audit"
+def audit_dir(codex_home: Path, configured: Path | None = None) -> Path:
+    """Where the audit log of a CODEX_HOME lives: `[audit] dir` (relative to CODEX_HOME) when
+    configured, else CODEX_HOME/audit."""
+    if configured is None:
+        return codex_home / "audit"
+    configured = configured.expanduser()
+    return configured if configured.is_absolute() else codex_home / configured
 
 
 def day_files(directory: Path) -> list[Path]:

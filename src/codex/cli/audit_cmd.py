@@ -32,11 +32,7 @@ codex audit verify | codex audit path
 
 def audit_directory(config: EffectiveConfig) -> Path:
     """The configured audit directory (`[audit] dir`, relative to CODEX_HOME), else the default."""
-    configured = config.audit.dir
-    if configured is None:
-        return audit_dir(config.codex_home)
-    configured = configured.expanduser()
-    return configured if configured.is_absolute() else config.codex_home / configured
+    return audit_dir(config.codex_home, config.audit.dir)
 
 
 def open_audit_log(config: EffectiveConfig) -> AuditLog | None:

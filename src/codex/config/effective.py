@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import Field
 
 from codex.config.schema import Settings
-from codex.protocol import SandboxPolicy
+from codex.policies import SandboxPolicy
 from codex.security.profiles import SecurityProfile, resolve_policy
 
 
@@ -29,13 +29,16 @@ class EffectiveConfig(Settings):
     sources: dict[str, str] = Field(default_factory=dict)
     warnings: list[str] = Field(default_factory=list)
 
-    def sandbox_policy(self) -> SandboxPolicy:
-        """The concrete sandbox policy for this config's profile, workspace and roots."""
-        roots = tuple(
+    def extra_writable_roots(self) -> tuple[Path, ...]:
+        """`sandbox_workspace_write.writable_roots`, relative ones taken from `cwd`."""
+        return tuple(
             root if root.is_absolute() else self.cwd / root
             for root in self.sandbox_workspace_write.writable_roots
         )
-        return resolve_policy(self.security_profile, self.cwd, roots)
+
+    def sandbox_policy(self) -> SandboxPolicy:
+        """The concrete sandbox policy for this config's profile, workspace and roots."""
+        return resolve_policy(self.security_profile, self.cwd, self.extra_writable_roots())
 
     def settings_dump(self) -> dict[str, Any]:
         """The effective values (JSON-ready), without the bookkeeping fields."""

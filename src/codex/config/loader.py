@@ -20,6 +20,7 @@ from typing import Any, Literal, Protocol
 from pydantic import BaseModel, ValidationError
 
 from codex.config.effective import EffectiveConfig
+from codex.config.env_settings import ENV_SETTINGS
 from codex.config.errors import ConfigError
 from codex.config.home import codex_home
 from codex.config.overrides import Override, parse_override
@@ -48,11 +49,6 @@ class LoadOptions(Protocol):
 OriginKind = Literal["default", "env", "file", "profile", "override", "flag"]
 _RANK: dict[OriginKind, int] = {
     "default": 0, "env": 1, "file": 2, "profile": 3, "override": 4, "flag": 5,
-}
-
-# Environment variables that set a config value, below config.toml (as in the Codex CLI).
-ENV_SETTINGS: dict[str, KeyPath] = {
-    "OPENAI_BASE_URL": ("model_providers", "openai", "base_url"),
 }
 
 
