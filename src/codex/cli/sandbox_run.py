@@ -25,6 +25,7 @@ from codex.policies import ApprovalPolicy, SandboxPolicy
 from codex.security.profiles import parse_profile, resolve_policy
 
 if TYPE_CHECKING:
+    from codex.sandbox.runner import HelperLaunch
     from codex.tools.guarded_exec import GuardedOutcome
 
 EXIT_REFUSED = 1
@@ -142,6 +143,28 @@ def exit_without_teardown(code: int) -> NoReturn:
 def run(policy: SandboxPolicy, checked: CheckedArgs, cwd: Path, workspace: Path,
         settings: SandboxSettings, approval_policy: ApprovalPolicy) -> int:
     """Run the request through the guard chain; turn the outcome into output and an exit code."""
+    args = checked.args
+    launch = _launch_helper(capture=args.as_json)
+    try:
+        return _run_guarded(policy, checked, cwd, workspace, settings, approval_policy, launch)
+    finally:
+        if launch is not None:
+            launch.discard()
+
+
+def _launch_helper(*, capture: bool) -> HelperLaunch | None:
+    """Start the Linux helper now, before the guard chain is even imported: it boots on the
+    other core while the exec policy, approvals and audit log decide (unused if refused)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    from codex.sandbox.runner import HelperLaunch
+
+    return HelperLaunch.start(capture=capture)
+
+
+def _run_guarded(policy: SandboxPolicy, checked: CheckedArgs, cwd: Path, workspace: Path,
+                 settings: SandboxSettings, approval_policy: ApprovalPolicy,
+                 launch: HelperLaunch | None) -> int:
     import uuid
 
     from codex.approvals import default_approver
@@ -170,7 +193,7 @@ def run(policy: SandboxPolicy, checked: CheckedArgs, cwd: Path, workspace: Path,
     try:
         outcome = run_guarded(guard, ExecRequest(argv=args.command, cwd=cwd, policy=policy,
                                                  workspace=workspace, timeout_s=args.timeout,
-                                                 capture=as_json))
+                                                 capture=as_json, launch=launch))
     except KeyboardInterrupt:
         return 130
     guard_info = _guard_json(outcome, approval_policy)

@@ -87,6 +87,7 @@ class SandboxRequest:
     are still dropped). `stdin`: bytes fed on a pipe the runner owns; None means /dev/null.
     `capture`: keep stdout/stderr in the result; `on_output(stream, chunk)` streams them
     ("stdout"/"stderr"); with neither, output passes through to our own stdout/stderr.
+    `launch`: a helper started ahead of time (`HelperLaunch.start`); used when it fits.
     """
 
     policy: SandboxPolicy
@@ -101,6 +102,7 @@ class SandboxRequest:
     stdin: bytes | None = None
     scan_hardlinks: bool = True
     workspace: Path | None = None
+    launch: HelperLaunch | None = None
 
 
 @dataclass
@@ -282,22 +284,73 @@ def _stdio(request: SandboxRequest) -> tuple[int, int | None]:
     return stdin, out
 
 
+class HelperLaunch:
+    """A helper started before its spec exists, so it boots while the caller decides.
+
+    Starting the helper is the slowest part of a sandboxed run (a second interpreter start);
+    `codex sandbox` starts it first and evaluates the exec policy, asks for approval and
+    writes the audit entry meanwhile. The helper does nothing until it reads a spec: a launch
+    that is never used is discarded (EOF on the spec pipe ends the helper; it is killed too).
+    Linux only. The stdio it was started with must match the request that uses it.
+    """
+
+    def __init__(self, stdin: int, out: int | None) -> None:
+        self.stdin, self.out = stdin, out
+        spec_r, self.spec_w = os.pipe()
+        self.status_r, status_w = os.pipe()
+        try:
+            proc = subprocess.Popen(
+                [*helper_command(), str(spec_r), str(status_w)], executable=_SELF_EXE,
+                cwd="/", env={}, stdin=stdin, stdout=out, stderr=out,
+                pass_fds=(spec_r, status_w), start_new_session=True)
+        except BaseException:
+            for fd in (spec_r, self.spec_w, self.status_r, status_w):
+                os.close(fd)
+            raise
+        os.close(spec_r)
+        os.close(status_w)
+        self.proc: subprocess.Popen[bytes] | None = proc
+
+    @classmethod
+    def start(cls, *, capture: bool) -> HelperLaunch:
+        """A helper for a request with no stdin bytes and `capture` (else pass-through)."""
+        return cls(subprocess.DEVNULL, subprocess.PIPE if capture else None)
+
+    def take(self, request: SandboxRequest) -> subprocess.Popen[bytes] | None:
+        """The running helper for `request`, once; None (and discarded) when it cannot serve
+        it. The caller then owns `spec_w` and `status_r`."""
+        if self.proc is None:
+            return None
+        if _stdio(request) != (self.stdin, self.out):
+            self.discard()
+            return None
+        proc, self.proc = self.proc, None
+        return proc
+
+    def discard(self) -> None:
+        """End an unused helper (a no-op once taken)."""
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return
+        for fd in (self.spec_w, self.status_r):
+            with suppress(OSError):
+                os.close(fd)
+        _kill_group(proc)
+        proc.wait()
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+
+
 def _run_helper(request: SandboxRequest, spec: HelperSpec) -> SandboxResult:
-    spec_r, spec_w = os.pipe()
-    status_r, status_w = os.pipe()
-    stdin, out = _stdio(request)
+    launch = request.launch
+    proc = launch.take(request) if launch is not None else None
+    if launch is None or proc is None:
+        launch = HelperLaunch(*_stdio(request))
+        proc = launch.take(request)
+        assert proc is not None  # a fresh launch always fits its own request
+    spec_w, status_r = launch.spec_w, launch.status_r
     start = time.monotonic()
-    try:
-        proc = subprocess.Popen(
-            [*helper_command(), str(spec_r), str(status_w)], executable=_SELF_EXE, cwd="/",
-            env={}, stdin=stdin, stdout=out, stderr=out,
-            pass_fds=(spec_r, status_w), start_new_session=True)
-    except BaseException:
-        for fd in (spec_r, spec_w, status_r, status_w):
-            os.close(fd)
-        raise
-    os.close(spec_r)
-    os.close(status_w)
     try:
         os.write(spec_w, spec.to_bytes())
     except BrokenPipeError:
