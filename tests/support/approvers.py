@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from codex.approvals import ApprovalRequest
-from codex.protocol import ReviewDecision
+from codex.policies import ReviewDecision
 
 
 class ScriptedApprover:

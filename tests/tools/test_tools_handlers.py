@@ -13,7 +13,7 @@ import pytest
 
 from codex.approvals import NonInteractiveApprover
 from codex.audit import AuditLog, read_entries, verify_log
-from codex.protocol import ApprovalPolicy, ReviewDecision
+from codex.policies import ApprovalPolicy, ReviewDecision
 from codex.security import SecurityProfile, resolve_policy
 from codex.tools.base import ToolContext
 from codex.tools.guarded_exec import Guard
