@@ -10,11 +10,32 @@ Public interface (stdlib only, so `codex sandbox` can import it on its fast path
 - `audit_dir(codex_home)`: where the log lives.
 """
 
-from codex.audit.entry import GENESIS_HASH, AuditEntry, Decision, Operation
-from codex.audit.query import BadSince, parse_since, read_entries
-from codex.audit.scrub import Scrubber
-from codex.audit.store import AuditError, AuditLog, audit_dir
-from codex.audit.verify import Finding, VerifyReport, verify_log
+TYPE_CHECKING = False  # `typing` is not needed at run time here
+if TYPE_CHECKING:
+    from codex.audit.entry import GENESIS_HASH, AuditEntry, Decision, Operation
+    from codex.audit.query import BadSince, parse_since, read_entries
+    from codex.audit.scrub import Scrubber
+    from codex.audit.store import AuditError, AuditLog, audit_dir
+    from codex.audit.verify import Finding, VerifyReport, verify_log
+
+# Loaded on first use: recording an entry (every sandboxed command) needs neither the query
+# nor the verify module.
+_EXPORTS = {
+    "GENESIS_HASH": "codex.audit.entry",
+    "AuditEntry": "codex.audit.entry",
+    "Decision": "codex.audit.entry",
+    "Operation": "codex.audit.entry",
+    "BadSince": "codex.audit.query",
+    "parse_since": "codex.audit.query",
+    "read_entries": "codex.audit.query",
+    "Scrubber": "codex.audit.scrub",
+    "AuditError": "codex.audit.store",
+    "AuditLog": "codex.audit.store",
+    "audit_dir": "codex.audit.store",
+    "Finding": "codex.audit.verify",
+    "VerifyReport": "codex.audit.verify",
+    "verify_log": "codex.audit.verify",
+}
 
 __all__ = [
     "GENESIS_HASH",
@@ -32,3 +53,12 @@ __all__ = [
     "read_entries",
     "verify_log",
 ]
+
+
+def __getattr__(name: str) -> object:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'codex.audit' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)

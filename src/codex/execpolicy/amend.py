@@ -8,11 +8,10 @@ whose pattern is already allowed in the file is not added again, so the operatio
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 
-from codex.execpolicy.loading import rules_dir
+from codex.execpolicy.loading import rules_dir, toml_loads
 from codex.fsutil import fsync_directory, write_atomic
 
 DEFAULT_RULES_FILE = "default.toml"
@@ -69,8 +68,8 @@ def _already_allowed(text: str, words: list[str], path: Path) -> bool:
     if not text:
         return False
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+        data = toml_loads(text)
+    except ValueError as exc:  # tomllib.TOMLDecodeError
         raise AmendError(f"{path}: invalid TOML, fix it before adding rules: {exc}") from None
     for rule in data.get("rule", []):
         if isinstance(rule, dict) and rule.get("decision") == "allow" and rule.get(

@@ -24,7 +24,6 @@ from __future__ import annotations
 import ast
 import re
 import shlex
-import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -85,8 +84,8 @@ def load_rule_file(path: Path) -> RuleSet:
 def parse_toml_rules(text: str, path: Path) -> list[Rule]:
     """Rules from our TOML schema (see the module docstring)."""
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+        data = toml_loads(text)
+    except ValueError as exc:  # tomllib.TOMLDecodeError
         found = _TOML_LINE.search(str(exc))
         message = _TOML_LINE.sub("", str(exc)).strip()
         raise RuleLoadError(path, int(found.group(1)) if found else None,
@@ -264,3 +263,10 @@ def _examples(value: Any, path: Path, line: int, name: str, key: str) -> list[li
             raise RuleLoadError(path, line, f"{name}: empty `{key}` example")
         examples.append(words)
     return examples
+
+
+def toml_loads(text: str) -> dict[str, Any]:
+    """tomllib, imported on first use: most runs have no TOML rule file to read."""
+    import tomllib
+
+    return tomllib.loads(text)

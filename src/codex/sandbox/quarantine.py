@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -72,6 +71,8 @@ def _dangerous(config: str) -> bool:
 
 
 def _move(path: str, root: str, target_dir: Path) -> str:
+    import shutil  # here: it loads the bz2/lzma modules, and most runs move nothing
+
     destination = target_dir / os.path.relpath(path, os.path.dirname(root))
     destination.parent.mkdir(parents=True, exist_ok=True)
     shutil.move(path, destination)

@@ -29,11 +29,9 @@ from __future__ import annotations
 
 import os
 import selectors
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -179,7 +177,7 @@ def run_sandboxed(request: SandboxRequest) -> SandboxResult:
     roots = [str(p) for p in policy.writable_roots]
     scan = (hardlinks.scan(roots) if roots and request.scan_hardlinks
             else hardlinks.HardlinkScan())
-    private_tmp = tempfile.mkdtemp(prefix="codex-sandbox-") if policy.private_tmp else None
+    private_tmp = _private_tmp() if policy.private_tmp else None
     cgroup = _pids_cgroup(policy)
     try:
         explicit = dict(request.env)
@@ -208,6 +206,8 @@ def run_sandboxed(request: SandboxRequest) -> SandboxResult:
             roots, policy.protected_subpaths, before | set(result.protected), codex_home())
     finally:
         if private_tmp:
+            import shutil
+
             shutil.rmtree(private_tmp, ignore_errors=True)
         if cgroup:
             from codex.sandbox.linux import pids_cgroup
@@ -218,6 +218,14 @@ def run_sandboxed(request: SandboxRequest) -> SandboxResult:
     result.hardlinks = scan.paths
     result.hardlinks_truncated = scan.truncated
     return result
+
+
+def _private_tmp() -> str:
+    """A fresh temp directory for a write profile's TMPDIR (tempfile is imported only then:
+    it brings shutil, random, bz2 and lzma, which read-only runs never need)."""
+    import tempfile
+
+    return tempfile.mkdtemp(prefix="codex-sandbox-")
 
 
 def _pids_cgroup(policy: SandboxPolicy) -> str | None:
