@@ -15,6 +15,9 @@ Why this shape:
 - The build runs in its own virtual environment (not the dev venv) holding only Nuitka and the
   runtime dependencies, so optional packages that happen to be installed for development
   (zstandard, pytest, ...) cannot leak into the binary.
+- That venv's Nuitka gets the source edits in nuitka_patches.py (start-up: inspect is patched
+  when imported, not imported on every start). The edits are part of both the venv's name and
+  the cache key, so changing them gives a fresh venv and a rebuild.
 
 Usage: build_native.py [--target TRIPLE ...] [--force] [--setup-only] [--print-key]
 Environment: CODEX_TARGETS (comma/space separated triples), CODEX_BUILD_CACHE (cache root,
@@ -37,6 +40,8 @@ import time
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
+
+import nuitka_patches
 
 REPO = Path(__file__).resolve().parents[2]
 NUITKA_VERSION = "4.3.3"
@@ -137,22 +142,48 @@ def runtime_requirements() -> list[str]:
     return deps
 
 
-def build_venv() -> Path:
-    """Create (once) and return the build venv: Nuitka + runtime dependencies only."""
+def venv_dir() -> Path:
+    """Where the build venv for the current requirements, Python and Nuitka edits lives.
+
+    The edits are in the name so a venv is only ever patched by one version of them (no venv
+    holding an older edit that the anchors no longer match)."""
     lock = REPO / "requirements.lock"
     key = hashlib.sha256()
     key.update(sys.version.encode())
     key.update("\n".join(BUILD_REQUIREMENTS + tuple(runtime_requirements())).encode())
     if lock.exists():
         key.update(lock.read_bytes())
-    venv = cache_root() / f"venv-{key.hexdigest()[:16]}"
+    key.update(Path(nuitka_patches.__file__).read_bytes())
+    return cache_root() / f"venv-{key.hexdigest()[:16]}"
+
+
+def venv_site_packages(venv: Path) -> Path:
+    """The venv's site-packages (it was made by this interpreter, so same X.Y)."""
+    if os.name == "nt":
+        return venv / "Lib" / "site-packages"
+    return venv / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}" / "site-packages"
+
+
+def build_venv() -> Path:
+    """Create (once) and return the build venv: patched Nuitka + runtime dependencies only."""
+    venv = venv_dir()
     python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
-    if (venv / ".complete").exists():
-        return python
-    with build_lock(venv.name):
-        if not (venv / ".complete").exists():
-            _create_venv(venv, python, lock)
+    if not (venv / ".complete").exists():
+        with build_lock(venv.name):
+            if not (venv / ".complete").exists():
+                _create_venv(venv, python, REPO / "requirements.lock")
+    # Also on a finished venv: a no-op there, and it re-checks the files Nuitka will compile.
+    patch_nuitka(venv)
     return python
+
+
+def patch_nuitka(venv: Path) -> None:
+    try:
+        changed = nuitka_patches.apply(venv_site_packages(venv))
+    except nuitka_patches.PatchError as err:
+        raise BuildError(str(err)) from err
+    for path in changed:
+        print(f"build: patched {path}", flush=True)
 
 
 def _create_venv(venv: Path, python: Path, lock: Path) -> None:
@@ -162,14 +193,17 @@ def _create_venv(venv: Path, python: Path, lock: Path) -> None:
     pip = [str(python), "-m", "pip", "install", "-qq", "--disable-pip-version-check"]
     constraints = ["-c", str(lock)] if lock.exists() else []
     subprocess.run([*pip, *BUILD_REQUIREMENTS, *runtime_requirements(), *constraints], check=True)
+    patch_nuitka(venv)
     (venv / ".complete").write_text("ok\n")
 
 
 def input_files() -> list[Path]:
-    """Every source file whose bytes decide the binary's content (plus this script)."""
+    """Every source file whose bytes decide the binary's content (plus this script and the
+    Nuitka edits)."""
     files = sorted(p for p in (REPO / "src").rglob("*") if p.is_file() and "__pycache__" not in
                    p.parts and p.suffix not in (".pyc", ".pyo"))
     files.append(Path(__file__).resolve())
+    files.append(Path(nuitka_patches.__file__).resolve())
     return files
 
 
