@@ -190,3 +190,39 @@ def test_usage_errors_match_between_lanes(codex_env: dict[str, str], tmp_path: P
         assert "typer" in heavy
         assert fast.returncode == 2 and message in fast.stderr, fast.stderr
         assert slow.returncode == 2 and message in slow.stderr, slow.stderr
+
+
+# Counts the sandboxed runs prepared in the process (by the fast lane, and by the runner when
+# a prepared run did not fit its request).
+PREPARE_PROBE = """
+import os, sys
+import codex.sandbox.runner as runner
+calls = []
+real_prepare = runner.prepare
+def counted(request):
+    calls.append(request)
+    return real_prepare(request)
+runner.prepare = counted
+real_exit = os._exit
+def report(code):
+    sys.stderr.write(f"PREPARED {len(calls)}\\n")
+    sys.stderr.flush()
+    real_exit(code)
+os._exit = report
+from codex.__main__ import main
+report(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the Linux helper only")
+def test_the_fast_lane_confines_while_the_guards_decide(codex_env: dict[str, str],
+                                                        tmp_path: Path) -> None:
+    args = ["sandbox", "--env", "EXTRA=1", "--", "sh", "-c", "echo $EXTRA"]
+    run_probe(args, codex_env, tmp_path)  # warm the cache
+    result = subprocess.run([sys.executable, "-c", PREPARE_PROBE, *args], env=codex_env,
+                            cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                            check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "1\n"
+    # One prepared run, used as is: the request the guard chain built matched it.
+    assert "PREPARED 1" in result.stderr

@@ -25,7 +25,7 @@ from codex.policies import ApprovalPolicy, SandboxPolicy
 from codex.security.profiles import parse_profile, resolve_policy
 
 if TYPE_CHECKING:
-    from codex.sandbox.runner import HelperLaunch
+    from codex.sandbox.runner import PreparedRun
     from codex.tools.guarded_exec import GuardedOutcome
 
 EXIT_REFUSED = 1
@@ -143,28 +143,35 @@ def exit_without_teardown(code: int) -> NoReturn:
 def run(policy: SandboxPolicy, checked: CheckedArgs, cwd: Path, workspace: Path,
         settings: SandboxSettings, approval_policy: ApprovalPolicy) -> int:
     """Run the request through the guard chain; turn the outcome into output and an exit code."""
-    args = checked.args
-    launch = _launch_helper(capture=args.as_json)
+    env = {**settings.env_set, **checked.named_env}
+    prepared = _prepare(policy, checked, cwd, workspace, env, settings.env_include_only)
     try:
-        return _run_guarded(policy, checked, cwd, workspace, settings, approval_policy, launch)
+        return _run_guarded(policy, checked, cwd, workspace, settings, approval_policy, env,
+                            prepared)
     finally:
-        if launch is not None:
-            launch.discard()
+        if prepared is not None:
+            prepared.abandon()
 
 
-def _launch_helper(*, capture: bool) -> HelperLaunch | None:
-    """Start the Linux helper now, before the guard chain is even imported: it boots on the
-    other core while the exec policy, approvals and audit log decide (unused if refused)."""
+def _prepare(policy: SandboxPolicy, checked: CheckedArgs, cwd: Path, workspace: Path,
+             env: dict[str, str], passthrough: list[str]) -> PreparedRun | None:
+    """Linux: start the helper and let it confine itself now, before the guard chain is even
+    imported; the command starts only if the guards let it (else the run is abandoned).
+    The request is the one the guard chain builds for its first, sandboxed attempt."""
     if not sys.platform.startswith("linux"):
         return None
-    from codex.sandbox.runner import HelperLaunch
+    from codex.sandbox.runner import SandboxRequest, prepare
 
-    return HelperLaunch.start(capture=capture)
+    args = checked.args
+    return prepare(SandboxRequest(
+        policy=policy, argv=list(args.command), cwd=cwd, workspace=workspace,
+        timeout_s=args.timeout, allow_degraded=args.allow_degraded, env=env,
+        env_passthrough=tuple(passthrough), capture=args.as_json))
 
 
 def _run_guarded(policy: SandboxPolicy, checked: CheckedArgs, cwd: Path, workspace: Path,
                  settings: SandboxSettings, approval_policy: ApprovalPolicy,
-                 launch: HelperLaunch | None) -> int:
+                 env: dict[str, str], prepared: PreparedRun | None) -> int:
     import uuid
 
     from codex.approvals import default_approver
@@ -185,15 +192,14 @@ def _run_guarded(policy: SandboxPolicy, checked: CheckedArgs, cwd: Path, workspa
             approver=default_approver(interactive=not as_json and sys.stdin.isatty()),
             audit=audit, session_id=str(uuid.uuid4()),
             actor="codex sandbox", allow_degraded=args.allow_degraded,
-            env={**settings.env_set, **checked.named_env},
-            env_passthrough=settings.env_include_only)
+            env=env, env_passthrough=settings.env_include_only)
     except RuleLoadError as exc:
         sys.stderr.write(f"codex sandbox: {exc}\n")
         return EXIT_USAGE
     try:
         outcome = run_guarded(guard, ExecRequest(argv=args.command, cwd=cwd, policy=policy,
                                                  workspace=workspace, timeout_s=args.timeout,
-                                                 capture=as_json, launch=launch))
+                                                 capture=as_json, prepared=prepared))
     except KeyboardInterrupt:
         return 130
     guard_info = _guard_json(outcome, approval_policy)

@@ -46,7 +46,7 @@ from codex.sandbox import env as sandbox_env
 from codex.sandbox import hardlinks, quarantine
 from codex.sandbox.layer_names import ENV, SESSION, STDIN
 from codex.sandbox.linux import HELPER_TOKEN
-from codex.sandbox.linux.spec import HelperSpec, decode_status
+from codex.sandbox.linux.spec import GO, HelperSpec, decode_status
 
 EXIT_TIMEOUT = 124
 EXIT_NOT_EXECUTABLE = 126
@@ -85,7 +85,7 @@ class SandboxRequest:
     are still dropped). `stdin`: bytes fed on a pipe the runner owns; None means /dev/null.
     `capture`: keep stdout/stderr in the result; `on_output(stream, chunk)` streams them
     ("stdout"/"stderr"); with neither, output passes through to our own stdout/stderr.
-    `launch`: a helper started ahead of time (`HelperLaunch.start`); used when it fits.
+    `prepared`: the run `prepare(request)` set up in advance; used when it is this request's.
     """
 
     policy: SandboxPolicy
@@ -100,7 +100,7 @@ class SandboxRequest:
     stdin: bytes | None = None
     scan_hardlinks: bool = True
     workspace: Path | None = None
-    launch: HelperLaunch | None = None
+    prepared: PreparedRun | None = None
 
 
 @dataclass
@@ -168,56 +168,95 @@ def helper_command() -> list[str]:
 
 def run_sandboxed(request: SandboxRequest) -> SandboxResult:
     """Run `request.argv` confined by `request.policy`; see the module docstring."""
+    _check(request)
+    if not sys.platform.startswith("linux"):
+        return _run_elsewhere(request)
+    prepared = request.prepared
+    if prepared is None or not prepared.serves(request):
+        if prepared is not None:
+            prepared.abandon()
+        prepared = prepare(request)
+    return prepared.finish(request)
+
+
+def _check(request: SandboxRequest) -> None:
     if not request.argv:
         raise SandboxError("no command given")
-    cwd = Path(request.cwd)
-    if not cwd.is_dir():
-        raise SandboxError(f"working directory {cwd} does not exist")
-    policy = request.policy
-    roots = [str(p) for p in policy.writable_roots]
-    scan = (hardlinks.scan(roots) if roots and request.scan_hardlinks
-            else hardlinks.HardlinkScan())
-    private_tmp = _private_tmp() if policy.private_tmp else None
-    cgroup = _pids_cgroup(policy)
-    try:
-        explicit = dict(request.env)
-        if private_tmp:
-            explicit.setdefault("TMPDIR", private_tmp)
-        command_env = sandbox_env.scrub(os.environ, explicit, request.env_passthrough)
-        if not sys.platform.startswith("linux"):
-            result = _run_elsewhere(request, command_env, private_tmp)
-            result.workspace = str(request.workspace or cwd)
-            result.cwd = str(cwd)
-            result.hardlinks, result.hardlinks_truncated = scan.paths, scan.truncated
-            return result
-        before = quarantine.present(roots, policy.protected_subpaths)
-        spec = HelperSpec(
-            argv=list(request.argv), cwd=str(cwd), env=command_env, profile=policy.profile,
-            confined=policy.confined, network=policy.network, writable_roots=roots,
-            protected_subpaths=list(policy.protected_subpaths),
-            masked_paths=_masked_paths(policy), private_tmp=private_tmp,
-            allow_degraded=request.allow_degraded, parent_pid=os.getpid(),
-            pids_cgroup=cgroup)
-        result = _run_helper(request, spec)
-        # Every process of the run is gone now, so nothing can race the move.
-        # Paths the helper itself made read-only (an empty .git/hooks it created) count as
-        # existing before the run.
-        result.protected_created, result.quarantined = quarantine.quarantine(
-            roots, policy.protected_subpaths, before | set(result.protected), codex_home())
-    finally:
-        if private_tmp:
+    if not Path(request.cwd).is_dir():
+        raise SandboxError(f"working directory {request.cwd} does not exist")
+
+
+@dataclass
+class _Setup:
+    """What a run needs around the command on every platform, undone by `cleanup`."""
+
+    roots: list[str]
+    scan: hardlinks.HardlinkScan
+    private_tmp: str | None
+    cgroup: str | None
+    command_env: dict[str, str]
+
+    @classmethod
+    def create(cls, request: SandboxRequest) -> _Setup:
+        policy = request.policy
+        roots = [str(p) for p in policy.writable_roots]
+        scan = (hardlinks.scan(roots) if roots and request.scan_hardlinks
+                else hardlinks.HardlinkScan())
+        private_tmp = _private_tmp() if policy.private_tmp else None
+        setup = cls(roots, scan, private_tmp, None, {})
+        try:
+            setup.cgroup = _pids_cgroup(policy)
+            explicit = dict(request.env)
+            if private_tmp:
+                explicit.setdefault("TMPDIR", private_tmp)
+            setup.command_env = sandbox_env.scrub(os.environ, explicit,
+                                                  request.env_passthrough)
+        except BaseException:
+            setup.cleanup()
+            raise
+        return setup
+
+    def complete(self, result: SandboxResult, request: SandboxRequest) -> SandboxResult:
+        result.workspace = str(request.workspace or request.cwd)
+        result.cwd = str(request.cwd)
+        result.hardlinks, result.hardlinks_truncated = self.scan.paths, self.scan.truncated
+        return result
+
+    def cleanup(self) -> None:
+        if self.private_tmp:
             import shutil
 
-            shutil.rmtree(private_tmp, ignore_errors=True)
-        if cgroup:
+            shutil.rmtree(self.private_tmp, ignore_errors=True)
+            self.private_tmp = None
+        if self.cgroup:
             from codex.sandbox.linux import pids_cgroup
 
-            pids_cgroup.remove(cgroup)
-    result.workspace = str(request.workspace or cwd)
-    result.cwd = str(cwd)
-    result.hardlinks = scan.paths
-    result.hardlinks_truncated = scan.truncated
-    return result
+            pids_cgroup.remove(self.cgroup)
+            self.cgroup = None
+
+
+def prepare(request: SandboxRequest) -> PreparedRun:
+    """Linux: start the helper with the request's spec. It confines itself right away and
+    waits; `finish` starts the command, `abandon` calls it off. So a caller can confine while
+    its guards are still deciding (`codex sandbox` does). Confining changes nothing outside
+    the helper's namespaces, except that a `.git` without `hooks` in a writable root gets an
+    empty one (as git itself would make) so it can be made read-only."""
+    _check(request)
+    setup = _Setup.create(request)
+    try:
+        policy = request.policy
+        before = quarantine.present(setup.roots, policy.protected_subpaths)
+        spec = HelperSpec(
+            argv=list(request.argv), cwd=str(request.cwd), env=setup.command_env,
+            profile=policy.profile, confined=policy.confined, network=policy.network,
+            writable_roots=setup.roots, protected_subpaths=list(policy.protected_subpaths),
+            masked_paths=_masked_paths(policy), private_tmp=setup.private_tmp,
+            allow_degraded=request.allow_degraded, parent_pid=os.getpid(),
+            pids_cgroup=setup.cgroup)
+        return PreparedRun(request, setup, before, spec)
+    except BaseException:
+        setup.cleanup()
+        raise
 
 
 def _private_tmp() -> str:
@@ -243,10 +282,19 @@ def _masked_paths(policy: SandboxPolicy) -> list[str]:
     return list(dict.fromkeys([*(str(p) for p in policy.masked_paths), str(own)]))
 
 
-def _run_elsewhere(request: SandboxRequest, command_env: dict[str, str],
-                   private_tmp: str | None) -> SandboxResult:
+def _run_elsewhere(request: SandboxRequest) -> SandboxResult:
     """macOS: Seatbelt through /usr/bin/sandbox-exec; Windows: only unconfined profiles.
     Either way the command is spawned directly (no Linux helper) in a new session."""
+    setup = _Setup.create(request)
+    try:
+        return setup.complete(_spawn_elsewhere(request, setup.command_env, setup.private_tmp),
+                              request)
+    finally:
+        setup.cleanup()
+
+
+def _spawn_elsewhere(request: SandboxRequest, command_env: dict[str, str],
+                     private_tmp: str | None) -> SandboxResult:
     policy = request.policy
     argv = list(request.argv)
     layers = [ENV, STDIN, SESSION]
@@ -292,20 +340,23 @@ def _stdio(request: SandboxRequest) -> tuple[int, int | None]:
     return stdin, out
 
 
-class HelperLaunch:
-    """A helper started before its spec exists, so it boots while the caller decides.
+class PreparedRun:
+    """A helper started with its spec, confining itself while the caller decides.
 
-    Starting the helper is the slowest part of a sandboxed run (a second interpreter start);
-    `codex sandbox` starts it first and evaluates the exec policy, asks for approval and
-    writes the audit entry meanwhile. The helper does nothing until it reads a spec: a launch
-    that is never used is discarded (EOF on the spec pipe ends the helper; it is killed too).
-    Linux only. The stdio it was started with must match the request that uses it.
+    Starting the helper is the slowest part of a sandboxed run (a second interpreter start,
+    then the layers). `prepare` does all of it up front; the command starts only on `finish`
+    (GO on the spec pipe). `abandon` calls the run off: end of file on the spec pipe makes
+    the helper exit without starting anything, and it is killed besides. A prepared run
+    serves exactly the request it was prepared for, once.
     """
 
-    def __init__(self, stdin: int, out: int | None) -> None:
-        self.stdin, self.out = stdin, out
+    def __init__(self, request: SandboxRequest, setup: _Setup, before: set[str],
+                 spec: HelperSpec) -> None:
+        self.key = _request_key(request)
+        self.setup, self.before, self.spec = setup, before, spec
         spec_r, self.spec_w = os.pipe()
         self.status_r, status_w = os.pipe()
+        stdin, out = _stdio(request)
         try:
             proc = subprocess.Popen(
                 [*helper_command(), str(spec_r), str(status_w)], executable=_SELF_EXE,
@@ -318,25 +369,41 @@ class HelperLaunch:
         os.close(spec_r)
         os.close(status_w)
         self.proc: subprocess.Popen[bytes] | None = proc
+        with suppress(BrokenPipeError):  # the helper died first; its exit status says why
+            os.write(self.spec_w, spec.to_frame())
 
-    @classmethod
-    def start(cls, *, capture: bool) -> HelperLaunch:
-        """A helper for a request with no stdin bytes and `capture` (else pass-through)."""
-        return cls(subprocess.DEVNULL, subprocess.PIPE if capture else None)
+    def serves(self, request: SandboxRequest) -> bool:
+        """Whether this (unused) run is the one `request` asks for."""
+        return self.proc is not None and self.key == _request_key(request)
 
-    def take(self, request: SandboxRequest) -> subprocess.Popen[bytes] | None:
-        """The running helper for `request`, once; None (and discarded) when it cannot serve
-        it. The caller then owns `spec_w` and `status_r`."""
-        if self.proc is None:
-            return None
-        if _stdio(request) != (self.stdin, self.out):
-            self.discard()
-            return None
+    def finish(self, request: SandboxRequest) -> SandboxResult:
+        """Start the command and see the run through (timeout, output, quarantine)."""
         proc, self.proc = self.proc, None
-        return proc
+        if proc is None:
+            raise SandboxError("this prepared run was already used or abandoned")
+        try:
+            start = time.monotonic()
+            try:
+                os.write(self.spec_w, GO)
+            except BrokenPipeError:
+                pass
+            finally:
+                os.close(self.spec_w)
+            result = _helper_result(_supervise(request, proc, self.status_r, start,
+                                               self.spec.confined), self.spec)
+            # Every process of the run is gone now, so nothing can race the move. Paths the
+            # helper itself made read-only (an empty .git/hooks it created) count as existing
+            # before the run.
+            policy = request.policy
+            result.protected_created, result.quarantined = quarantine.quarantine(
+                self.setup.roots, policy.protected_subpaths,
+                self.before | set(result.protected), codex_home())
+            return self.setup.complete(result, request)
+        finally:
+            self.setup.cleanup()
 
-    def discard(self) -> None:
-        """End an unused helper (a no-op once taken)."""
+    def abandon(self) -> None:
+        """Call the run off (a no-op once finished or abandoned)."""
         proc, self.proc = self.proc, None
         if proc is None:
             return
@@ -348,24 +415,19 @@ class HelperLaunch:
         for stream in (proc.stdout, proc.stderr):
             if stream is not None:
                 stream.close()
+        self.setup.cleanup()
 
 
-def _run_helper(request: SandboxRequest, spec: HelperSpec) -> SandboxResult:
-    launch = request.launch
-    proc = launch.take(request) if launch is not None else None
-    if launch is None or proc is None:
-        launch = HelperLaunch(*_stdio(request))
-        proc = launch.take(request)
-        assert proc is not None  # a fresh launch always fits its own request
-    spec_w, status_r = launch.spec_w, launch.status_r
-    start = time.monotonic()
-    try:
-        os.write(spec_w, spec.to_bytes())
-    except BrokenPipeError:
-        pass  # the helper died first; its exit status says why
-    finally:
-        os.close(spec_w)
-    outcome = _supervise(request, proc, status_r, start, spec.confined)
+def _request_key(request: SandboxRequest) -> tuple[object, ...]:
+    """What a prepared run fixes in advance (everything but the timeout)."""
+    return (request.policy, tuple(request.argv), str(request.cwd),
+            tuple(sorted(request.env.items())), tuple(request.env_passthrough),
+            request.allow_degraded, _stdio(request), request.scan_hardlinks,
+            str(request.workspace))
+
+
+def _helper_result(outcome: _Outcome, spec: HelperSpec) -> SandboxResult:
+    """The result of a helper run, or the exception for a helper that refused or failed."""
     report = outcome.report
     refused = report.get("refused")
     if isinstance(refused, dict):

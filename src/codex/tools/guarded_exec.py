@@ -47,7 +47,7 @@ from codex.execpolicy import Decision as PolicyVerdict
 from codex.execpolicy import PolicyDecision, RuleSet, evaluate, load_rules
 from codex.policies import ApprovalPolicy, SandboxPolicy
 from codex.sandbox import SandboxRequest, SandboxResult, SandboxUnavailable, run_sandboxed
-from codex.sandbox.runner import HelperLaunch, SandboxError
+from codex.sandbox.runner import PreparedRun, SandboxError
 
 # Exit status of a command the guards did not let run ("found but cannot be executed").
 REFUSED_EXIT_CODE = 126
@@ -84,8 +84,8 @@ class ExecRequest:
     `workspace` (default `cwd`) is what the exec policy calls inside/outside. With `capture`
     the output is kept in the result; `on_output(stream, chunk)` streams it; with neither it
     passes through to our stdout/stderr. `escalated` asks to run outside the sandbox (the
-    model's request, with its `justification`), which always needs approval. `launch`: a
-    helper started early (see `codex.sandbox.runner.HelperLaunch`), used by the first run.
+    model's request, with its `justification`), which always needs approval. `prepared`:
+    the sandboxed run set up in advance (`codex.sandbox.runner.prepare`), used when it fits.
     """
 
     argv: Sequence[str]
@@ -98,7 +98,7 @@ class ExecRequest:
     stdin: bytes | None = None
     escalated: bool = False
     justification: str | None = None
-    launch: HelperLaunch | None = None
+    prepared: PreparedRun | None = None
 
 
 @dataclass(frozen=True)
@@ -352,7 +352,7 @@ def _execute(guard: Guard, request: ExecRequest, policy: SandboxPolicy,
         timeout_s=request.timeout_s,
         allow_degraded=guard.allow_degraded, env=dict(guard.env),
         env_passthrough=guard.env_passthrough, capture=request.capture, on_output=on_output,
-        stdin=request.stdin, launch=request.launch))
+        stdin=request.stdin, prepared=request.prepared))
 
 
 def sandbox_failure(result: SandboxResult, output: bytes | None) -> str | None:

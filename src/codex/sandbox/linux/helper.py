@@ -1,6 +1,8 @@
 """The sandbox helper: a re-executed `codex` that confines itself, then execs the command.
 
-Started by the runner as `<codex> __codex_sandbox_helper__ SPEC_FD STATUS_FD`. It imports only
+Started by the runner as `<codex> __codex_sandbox_helper__ SPEC_FD STATUS_FD`; it reads the
+spec, confines itself, and starts the command when GO follows on SPEC_FD (codex.sandbox.linux
+.spec), so the runner may send the spec before its guards have decided. It imports only
 the stdlib and `codex.sandbox.linux.*` (pyseccomp lazily). Layers, in order (SANDBOX.md):
 probe, process hygiene, namespaces (user, PID, mount, IPC, network), mounts (fresh /proc,
 private /dev/shm and ptys, read-only protected paths, masked secrets), privilege drop,
@@ -30,7 +32,7 @@ import signal
 from codex.sandbox import layer_names as L
 from codex.sandbox.linux import landlock, mounts, pids_cgroup, probe, seccomp_filter
 from codex.sandbox.linux import syscalls as sc
-from codex.sandbox.linux.spec import HelperSpec, encode_status, read_all
+from codex.sandbox.linux.spec import HelperSpec, encode_status, read_frame, wait_for_go
 
 # Startup discipline: no `typing`, `dataclasses`, `json` or `re` on this path (each costs
 # milliseconds on every sandboxed command); type-only imports hide behind this constant.
@@ -126,25 +128,28 @@ def main(args: list[str]) -> int:
         os.write(2, b"codex: the sandbox helper is internal; use `codex sandbox`\n")
         return 2
     status = Status(int(args[1]))
+    spec_fd = int(args[0])
     try:
-        spec = HelperSpec.from_bytes(read_all(int(args[0])))
+        os.set_inheritable(spec_fd, False)
+        spec = HelperSpec.from_bytes(read_frame(spec_fd))
     except (OSError, ValueError, TypeError, EOFError) as exc:
         status.send({"error": f"bad helper spec: {exc}"})
         return HELPER_FAILED
     progress = Progress(spec.allow_degraded)
     try:
-        return confine_and_run(spec, status, progress)
+        return confine_and_run(spec, status, progress, go_fd=spec_fd)
     except Refused as exc:
         status.send({"refused": {"layer": exc.layer, "reason": exc.reason}})
         return HELPER_FAILED
 
 
-def confine_and_run(spec: HelperSpec, status: Status, progress: Progress) -> int:
-    """Apply the layers in order and run the command; returns the exit code to report."""
+def confine_and_run(spec: HelperSpec, status: Status, progress: Progress, go_fd: int) -> int:
+    """Apply the layers in order, then run the command once the runner says GO (on `go_fd`);
+    returns the exit code to report."""
     if not spec.confined:
-        return run_unconfined(spec, status, progress)
+        return run_unconfined(spec, status, progress, go_fd)
     abi, abi_error = probe.landlock_abi()
-    progress.attempt(L.HYGIENE, lambda: hygiene(spec, status.fd))
+    progress.attempt(L.HYGIENE, lambda: hygiene(spec, (status.fd, go_fd)))
     limit_processes(spec, progress)
     progress.applied += [L.ENV, L.STDIN, L.SESSION]
     pidns = enter_namespaces(spec, progress)
@@ -155,6 +160,7 @@ def confine_and_run(spec: HelperSpec, status: Status, progress: Progress) -> int
         init_pid = os.fork()
         if init_pid:
             os.close(alive_r)
+            os.close(go_fd)  # init waits for GO
             return supervise(init_pid)
         os.close(alive_w)
         sc.prctl(sc.PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -175,6 +181,8 @@ def confine_and_run(spec: HelperSpec, status: Status, progress: Progress) -> int
         "unavailable": progress.unavailable, "landlock_abi": abi,
         "protected": report.protected, "masked": report.masked,
     })
+    if not wait_for_go(go_fd):
+        return HELPER_FAILED  # called off: the command never starts
     return run_command(spec, status, pid1=pidns)
 
 
@@ -190,11 +198,11 @@ def _exit_if_orphaned(alive_r: int) -> None:
         os._exit(HELPER_FAILED)
 
 
-def run_unconfined(spec: HelperSpec, status: Status, progress: Progress) -> int:
+def run_unconfined(spec: HelperSpec, status: Status, progress: Progress, go_fd: int) -> int:
     """`trusted`: no confinement, but the same descriptor and terminal hygiene, and the
     helper stays as a child subreaper so nothing the command starts outlives the run."""
     try:
-        _detach(spec, status.fd, signal.SIGTERM)
+        _detach(spec, (status.fd, go_fd), signal.SIGTERM)
     except OSError as exc:
         raise Refused(L.STDIN, reason(exc)) from exc
     progress.applied += [L.ENV, L.STDIN, L.SESSION]
@@ -204,12 +212,15 @@ def run_unconfined(spec: HelperSpec, status: Status, progress: Progress) -> int:
         status.send({"error": f"cannot enter {spec.cwd}: {exc.strerror}"})
         return HELPER_FAILED
     status.send({"layers": progress.applied, "degraded": [], "unavailable": []})
+    if not wait_for_go(go_fd):
+        return HELPER_FAILED
     return run_command(spec, status, pid1=False)
 
 
-def hygiene(spec: HelperSpec, status_fd: int) -> None:
-    """Close inherited descriptors, keep the terminal out of reach, cap resources, umask."""
-    _detach(spec, status_fd, signal.SIGKILL)
+def hygiene(spec: HelperSpec, keep: tuple[int, ...]) -> None:
+    """Close inherited descriptors (but `keep`), keep the terminal out of reach, cap
+    resources, umask."""
+    _detach(spec, keep, signal.SIGKILL)
     for res, cap in RLIMITS:
         soft, hard = resource.getrlimit(res)
         new_hard = cap if hard == resource.RLIM_INFINITY else min(hard, cap)
@@ -230,13 +241,17 @@ def limit_processes(spec: HelperSpec, progress: Progress) -> None:
         progress.applied.append(L.PROCESS_LIMIT)
 
 
-def _detach(spec: HelperSpec, status_fd: int, death_signal: int) -> None:
-    """Die with the runner, close inherited descriptors, keep the terminal's input away."""
+def _detach(spec: HelperSpec, keep: tuple[int, ...], death_signal: int) -> None:
+    """Die with the runner, close inherited descriptors but `keep` (our pipes to the runner),
+    keep the terminal's input away."""
     sc.prctl(sc.PR_SET_PDEATHSIG, death_signal)
     if spec.parent_pid and os.getppid() != spec.parent_pid:
         raise OSError(errno.ESRCH, "the runner exited before the helper started")
-    os.closerange(3, status_fd)
-    os.closerange(status_fd + 1, _max_fd())
+    low = 3
+    for fd in sorted(keep):
+        os.closerange(low, fd)
+        low = fd + 1
+    os.closerange(low, _max_fd())
     if os.isatty(0):
         _replace_fd(0, os.open("/dev/null", os.O_RDONLY))
     for fd in (1, 2):

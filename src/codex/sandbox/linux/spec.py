@@ -1,8 +1,12 @@
 """The contract between the runner and the helper, and the status messages coming back.
 
-Both travel on inherited pipes as `marshal` data (length-prefixed frames for status):
-the helper is the same interpreter as the runner, and marshal needs no import, unlike json
-(which pulls in `re`) or pydantic. Only plain dicts, lists, strings, ints, bools and None.
+Both travel on inherited pipes as `marshal` data in length-prefixed frames: the helper is the
+same interpreter as the runner, and marshal needs no import, unlike json (which pulls in `re`)
+or pydantic. Only plain dicts, lists, strings, ints, bools and None.
+
+The spec pipe carries one spec frame, then (possibly much later) the GO byte: the helper
+confines itself as soon as it has the spec, and starts the command only on GO. End of file
+instead of GO means the run was called off (the guards refused it): the helper exits.
 """
 
 from __future__ import annotations
@@ -40,8 +44,10 @@ class HelperSpec:
     def read_only(self) -> bool:
         return not self.writable_roots
 
-    def to_bytes(self) -> bytes:
-        return marshal.dumps(dict(vars(self)))
+    def to_frame(self) -> bytes:
+        """The spec as one frame for the spec pipe."""
+        body = marshal.dumps(dict(vars(self)))
+        return _FRAME.pack(len(body)) + body
 
     @classmethod
     def from_bytes(cls, data: bytes) -> HelperSpec:
@@ -51,15 +57,34 @@ class HelperSpec:
         return cls(**raw)
 
 
-def read_all(fd: int) -> bytes:
-    """Read a pipe to EOF and close it."""
+GO = b"\x01"
+
+
+def read_frame(fd: int) -> bytes:
+    """One length-prefixed frame from a pipe (EOFError when it ends first)."""
+    (length,) = _FRAME.unpack(_read_exactly(fd, _FRAME.size))
+    return _read_exactly(fd, length)
+
+
+def _read_exactly(fd: int, size: int) -> bytes:
     chunks = []
+    while size:
+        chunk = os.read(fd, size)
+        if not chunk:
+            raise EOFError("the spec pipe ended early")
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
+
+
+def wait_for_go(fd: int) -> bool:
+    """Block until the runner says GO (True) or calls the run off (False); closes `fd`."""
     try:
-        while chunk := os.read(fd, 65536):
-            chunks.append(chunk)
+        return os.read(fd, 1) == GO
+    except OSError:
+        return False
     finally:
         os.close(fd)
-    return b"".join(chunks)
 
 
 def encode_status(message: dict[str, object]) -> bytes:
