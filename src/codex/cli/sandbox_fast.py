@@ -20,7 +20,13 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from codex.cli.sandbox_run import SandboxArgs, UsageError, check_args, exit_without_teardown
+from codex.cli.sandbox_run import (
+    SandboxArgs,
+    UsageError,
+    check_args,
+    execute,
+    exit_without_teardown,
+)
 from codex.cli.state import GlobalOptions
 
 # option spelling -> (field, takes a value, repeatable)
@@ -168,8 +174,6 @@ def run(argv: list[str]) -> int | None:
     settings = lookup(home, key) if key is not None else None
     if settings is None or not Path(settings.workspace).is_dir():
         return None
-    from codex.cli.sandbox_run import execute
-
     for warning in settings.warnings:
         sys.stderr.write(f"codex: warning: {warning}\n")
     try:
