@@ -19,7 +19,7 @@ from typer.core import TyperOption
 from codex.cli.app import app, load_command
 from codex.cli.sandbox_fast import GLOBAL_OPTIONS, SANDBOX_OPTIONS, parse
 from codex.cli.state import GlobalOptions
-from codex.config.sandbox_settings import CACHE_DIR, CACHE_FILE
+from codex.config.sandbox_settings import CACHE_DIR, CACHE_FILE, CACHE_FORMAT
 
 # Runs `codex ARGS` in-process and reports, at its end, the heavy modules it imported.
 PROBE = """
@@ -164,11 +164,11 @@ def test_a_damaged_cache_is_ignored_and_rewritten(codex_env: dict[str, str],
     cache.write_text("{not json")
     result, heavy = run_probe(["sandbox", "--", "true"], codex_env, tmp_path)
     assert result.returncode == 0 and "pydantic" in heavy
-    assert json.loads(cache.read_text())["format"] == 1
+    assert json.loads(cache.read_text())["format"] == CACHE_FORMAT
     entries = json.loads(cache.read_text())["entries"]
     (key,) = entries
     entries[key]["security_profile"] = 7  # not a settings shape: must not be trusted
-    cache.write_text(json.dumps({"format": 1, "entries": entries}))
+    cache.write_text(json.dumps({"format": CACHE_FORMAT, "entries": entries}))
     result, heavy = run_probe(["sandbox", "--", "true"], codex_env, tmp_path)
     assert result.returncode == 0 and "pydantic" in heavy
 
@@ -226,3 +226,32 @@ def test_the_fast_lane_confines_while_the_guards_decide(codex_env: dict[str, str
     assert result.stdout == "1\n"
     # One prepared run, used as is: the request the guard chain built matched it.
     assert "PREPARED 1" in result.stderr
+
+
+def test_the_cache_serves_every_directory(codex_env: dict[str, str], codex_home: Path,
+                                          tmp_path: Path) -> None:
+    """Settings are kept as configured and resolved where each run happens: a relative
+    writable root follows the working directory, in the fast lane as in a full load."""
+    (codex_home / "config.toml").write_text(
+        'security_profile = "workspace-write"\n'
+        '[sandbox_workspace_write]\nwritable_roots = ["../shared"]\n')
+    runs = []
+    for name in ("one", "two"):
+        work = tmp_path / name / "ws"
+        (work.parent / "shared").mkdir(parents=True)
+        work.mkdir()
+        args = ["sandbox", "--", "sh", "-c", "touch here ../shared/there"]
+        runs.append(run_probe(args, codex_env, work))
+    (_, first_heavy), (_, second_heavy) = runs
+    assert "pydantic" in first_heavy and second_heavy == []
+    for (result, _), name in zip(runs, ("one", "two"), strict=True):
+        assert result.returncode == 0, result.stderr
+        assert (tmp_path / name / "ws" / "here").is_file()
+        assert (tmp_path / name / "shared" / "there").is_file()
+    # Control: a root the config does not name stays read-only.
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    denied, heavy = run_probe(["sandbox", "--", "touch", str(outside / "x")], codex_env,
+                              tmp_path / "two" / "ws")
+    assert heavy == [] and denied.returncode != 0
+    assert not (outside / "x").exists()

@@ -136,7 +136,7 @@ def sandbox(
     if key is not None and key == cache_key(root.obj, home):
         store(home, key, settings)
     try:
-        code = execute(settings, checked)
+        code = execute(settings, config.cwd, checked)
     except UsageError as exc:
         raise _usage(str(exc)) from None
     exit_without_teardown(code)

@@ -164,6 +164,7 @@ def run(argv: list[str]) -> int | None:
         return None
     from codex.config.home import codex_home
     from codex.config.sandbox_settings import cache_key, lookup
+    from codex.config.workdir import resolve_workdir
 
     try:
         checked = check_args(invocation.args)
@@ -172,12 +173,18 @@ def run(argv: list[str]) -> int | None:
     home = codex_home()
     key = cache_key(invocation.options, home)
     settings = lookup(home, key) if key is not None else None
-    if settings is None or not Path(settings.workspace).is_dir():
+    if settings is None:
         return None
+    try:
+        workspace = resolve_workdir(invocation.options.cd, Path.cwd())
+    except FileNotFoundError:
+        return None  # the current directory is gone: typer reports it
+    if not workspace.is_dir():
+        return None  # `-C` names no directory: the full load reports it
     for warning in settings.warnings:
         sys.stderr.write(f"codex: warning: {warning}\n")
     try:
-        code = execute(settings, checked)
+        code = execute(settings, workspace, checked)
     except UsageError as exc:
         code = _usage(exc)
     exit_without_teardown(code)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from codex.config.sandbox_settings import SandboxSettings
+from codex.config.workdir import resolve_roots
 from codex.policies import ApprovalPolicy, SandboxPolicy
 from codex.security.profiles import parse_profile, resolve_policy
 
@@ -93,13 +94,14 @@ def parse_env(items: list[str]) -> dict[str, str]:
     return named
 
 
-def sandbox_policy(settings: SandboxSettings, extra_roots: list[Path]) -> SandboxPolicy:
-    """The settings' policy for their workspace, plus `--writable-root`s (checked here)."""
-    workspace = Path(settings.workspace)
+def sandbox_policy(settings: SandboxSettings, workspace: Path,
+                   extra_roots: list[Path]) -> SandboxPolicy:
+    """The settings' policy for `workspace`, plus `--writable-root`s (checked here)."""
     if not workspace.is_dir():
         raise UsageError(f"-C {workspace}: not a directory")
     profile = parse_profile(settings.security_profile)
-    policy = resolve_policy(profile, workspace, tuple(Path(p) for p in settings.writable_roots))
+    configured = resolve_roots((Path(p) for p in settings.writable_roots), workspace)
+    policy = resolve_policy(profile, workspace, configured)
     extra = [p.expanduser() for p in extra_roots]
     if not extra:
         return policy
@@ -114,15 +116,15 @@ def sandbox_policy(settings: SandboxSettings, extra_roots: list[Path]) -> Sandbo
     return dataclasses.replace(policy, writable_roots=roots)
 
 
-def execute(settings: SandboxSettings, checked: CheckedArgs) -> int:
-    """Build the policy and run; UsageError for bad input."""
-    policy = sandbox_policy(settings, checked.args.writable_roots)
+def execute(settings: SandboxSettings, workspace: Path, checked: CheckedArgs) -> int:
+    """Build the policy for `workspace` and run; UsageError for bad input."""
+    policy = sandbox_policy(settings, workspace, checked.args.writable_roots)
     try:
         cwd = Path.cwd()
     except FileNotFoundError:
         raise UsageError("the current directory no longer exists") from None
     approval = checked.approval_policy or ApprovalPolicy(settings.approval_policy)
-    return run(policy, checked, cwd, Path(settings.workspace), settings, approval)
+    return run(policy, checked, cwd, workspace, settings, approval)
 
 
 def exit_without_teardown(code: int) -> NoReturn:

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import Field
 
 from codex.config.schema import Settings
+from codex.config.workdir import resolve_roots
 from codex.policies import SandboxPolicy
 from codex.security.profiles import SecurityProfile, resolve_policy
 
@@ -29,16 +30,10 @@ class EffectiveConfig(Settings):
     sources: dict[str, str] = Field(default_factory=dict)
     warnings: list[str] = Field(default_factory=list)
 
-    def extra_writable_roots(self) -> tuple[Path, ...]:
-        """`sandbox_workspace_write.writable_roots`, relative ones taken from `cwd`."""
-        return tuple(
-            root if root.is_absolute() else self.cwd / root
-            for root in self.sandbox_workspace_write.writable_roots
-        )
-
     def sandbox_policy(self) -> SandboxPolicy:
         """The concrete sandbox policy for this config's profile, workspace and roots."""
-        return resolve_policy(self.security_profile, self.cwd, self.extra_writable_roots())
+        roots = resolve_roots(self.sandbox_workspace_write.writable_roots, self.cwd)
+        return resolve_policy(self.security_profile, self.cwd, roots)
 
     def settings_dump(self) -> dict[str, Any]:
         """The effective values (JSON-ready), without the bookkeeping fields."""

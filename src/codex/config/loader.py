@@ -26,6 +26,7 @@ from codex.config.home import codex_home
 from codex.config.overrides import Override, parse_override
 from codex.config.schema import SELECTION_KEYS, Settings
 from codex.config.toml_lines import KeyPath, index_key_lines, line_of
+from codex.config.workdir import resolve_workdir
 from codex.security.profiles import SecurityProfile, UnknownProfileError, parse_profile
 
 CONFIG_FILENAME = "config.toml"
@@ -420,10 +421,9 @@ def _resolve_security_profile(
 
 
 def _resolve_cwd(options: LoadOptions, cwd: Path | None) -> tuple[Path, str]:
-    base = cwd if cwd is not None else Path.cwd()
+    target = resolve_workdir(options.cd, cwd if cwd is not None else Path.cwd())
     if options.cd is None:
-        return base.absolute(), "default"
-    target = (base / options.cd.expanduser()).absolute()
+        return target, "default"
     if not target.is_dir():
         raise ConfigError(f"-C {options.cd}", "not a directory; pass an existing directory")
     return target, "flag -C"

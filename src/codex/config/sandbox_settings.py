@@ -3,8 +3,10 @@
 `load_config` (pydantic) stays the one definition of what a config means; it costs more to
 import than confining a command costs. So after a full load, `codex sandbox` stores the few
 values it uses in `$CODEX_HOME/cache/sandbox-settings.json`, keyed by a digest of everything
-the loader reads: the codex version, config.toml's bytes and path, the command-line options,
-the working directory and the environment variables that change the result. The fast lane
+the loader reads: the codex version, config.toml's bytes and path, the command-line options
+and the environment variables that change the result. The values are kept as configured (a
+relative writable root stays relative), so the working directory is no input: each run
+resolves them where it runs (`codex.config.workdir`), as the loader does. The fast lane
 (`codex.cli.sandbox_fast`) uses an entry only when every input is identical, so it behaves
 exactly as a full load would; anything else is a miss and takes the full path, which refreshes
 the entry. A stale or unreadable cache is ignored, never trusted. Stdlib only.
@@ -32,7 +34,7 @@ if TYPE_CHECKING:
 
 CACHE_DIR = "cache"
 CACHE_FILE = "sandbox-settings.json"
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 MAX_ENTRIES = 16
 CONFIG_FILENAME = "config.toml"
 # What the loader reads from the environment besides ENV_SETTINGS: CODEX_HOME and HOME
@@ -42,15 +44,15 @@ KEY_VARIABLES: tuple[str, ...] = ("CODEX_HOME", "HOME", *ENV_SETTINGS)
 
 @dataclass(frozen=True)
 class SandboxSettings:
-    """What `codex sandbox` needs from the effective config (paths as absolute strings).
+    """What `codex sandbox` needs from the effective config.
 
-    `writable_roots`: the configured `sandbox_workspace_write.writable_roots`;
-    `audit_dir`: None when `[audit] enabled = false`; `warnings`: unknown-key warnings the
-    loader reported, repeated on every run as a full load would.
+    `writable_roots`: `sandbox_workspace_write.writable_roots` as configured (relative ones are
+    taken from the workspace); `audit_dir`: absolute, None when `[audit] enabled = false`;
+    `warnings`: unknown-key warnings the loader reported, repeated on every run as a full load
+    would.
     """
 
     security_profile: str
-    workspace: str
     codex_home: str
     approval_policy: str
     writable_roots: list[str] = field(default_factory=list)
@@ -66,10 +68,9 @@ class SandboxSettings:
         shell_env = config.shell_environment_policy
         return cls(
             security_profile=config.security_profile.value,
-            workspace=str(config.cwd),
             codex_home=str(config.codex_home),
             approval_policy=config.approval_policy.value,
-            writable_roots=[str(p) for p in config.extra_writable_roots()],
+            writable_roots=[str(p) for p in config.sandbox_workspace_write.writable_roots],
             env_set=dict(shell_env.set),
             env_include_only=list(shell_env.include_only),
             audit_dir=(str(audit_dir(config.codex_home, config.audit.dir))
@@ -85,8 +86,8 @@ class SandboxSettings:
         except TypeError:
             return None
         checks = (
-            isinstance(settings.security_profile, str), isinstance(settings.workspace, str),
-            isinstance(settings.codex_home, str), isinstance(settings.approval_policy, str),
+            isinstance(settings.security_profile, str), isinstance(settings.codex_home, str),
+            isinstance(settings.approval_policy, str),
             _strings(settings.writable_roots), _strings(settings.env_include_only),
             _strings(settings.warnings), isinstance(settings.env_set, dict),
             _strings(list(settings.env_set)), _strings(list(settings.env_set.values())),
@@ -100,10 +101,9 @@ def _strings(values: object) -> bool:
 
 
 def cache_key(options: GlobalOptions, home: Path) -> str | None:
-    """A digest of every input of `load_config(options)`; None when one cannot be read
-    (then there is nothing safe to look up)."""
+    """A digest of every input of `load_config(options)` but the working directory; None when
+    one cannot be read (then there is nothing safe to look up)."""
     try:
-        cwd = os.getcwd()
         config_bytes = _read_config(home / CONFIG_FILENAME)
     except OSError:
         return None
@@ -111,7 +111,6 @@ def cache_key(options: GlobalOptions, home: Path) -> str | None:
         "version": __version__,
         "home": str(home),
         "config": None if config_bytes is None else hashlib.sha256(config_bytes).hexdigest(),
-        "cwd": cwd,
         "env": {name: os.environ.get(name) for name in KEY_VARIABLES},
         "overrides": list(options.overrides),
         "config_profile": options.config_profile,
