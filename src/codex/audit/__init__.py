@@ -10,6 +10,8 @@ Public interface (stdlib only, so `codex sandbox` can import it on its fast path
 - `audit_dir(codex_home)`: where the log lives.
 """
 
+from codex.lazy_exports import lazy_exports
+
 TYPE_CHECKING = False  # `typing` is not needed at run time here
 if TYPE_CHECKING:
     from codex.audit.entry import GENESIS_HASH, AuditEntry, Decision, Operation
@@ -55,10 +57,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> object:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'codex.audit' has no attribute {name!r}")
-    import importlib
-
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy_exports(__name__, _EXPORTS)

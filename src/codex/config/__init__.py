@@ -13,8 +13,9 @@ Exports are loaded lazily so `codex.config.home` stays importable without pydant
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from codex.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:
     from codex.config.effective import EffectiveConfig
@@ -32,8 +33,4 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _HOMES.get(name)
-    if module is None:
-        raise AttributeError(f"module 'codex.config' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy_exports(__name__, _HOMES)

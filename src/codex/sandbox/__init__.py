@@ -10,6 +10,8 @@ Public interface (imported lazily, so the helper and `codex --version` stay ligh
 
 from __future__ import annotations
 
+from codex.lazy_exports import lazy_exports
+
 TYPE_CHECKING = False  # the helper imports this package: keep `typing` off its path
 if TYPE_CHECKING:
     from codex.sandbox.layers import MissingLayer, layers_for
@@ -39,10 +41,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> object:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'codex.sandbox' has no attribute {name!r}")
-    import importlib
-
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy_exports(__name__, _EXPORTS)
