@@ -168,7 +168,6 @@ def helper_command() -> list[str]:
 
 def run_sandboxed(request: SandboxRequest) -> SandboxResult:
     """Run `request.argv` confined by `request.policy`; see the module docstring."""
-    _check(request)
     if not sys.platform.startswith("linux"):
         return _run_elsewhere(request)
     prepared = request.prepared
@@ -285,6 +284,7 @@ def _masked_paths(policy: SandboxPolicy) -> list[str]:
 def _run_elsewhere(request: SandboxRequest) -> SandboxResult:
     """macOS: Seatbelt through /usr/bin/sandbox-exec; Windows: only unconfined profiles.
     Either way the command is spawned directly (no Linux helper) in a new session."""
+    _check(request)
     setup = _Setup.create(request)
     try:
         return setup.complete(_spawn_elsewhere(request, setup.command_env, setup.private_tmp),

@@ -32,7 +32,7 @@ import signal
 from codex.sandbox import layer_names as L
 from codex.sandbox.linux import landlock, mounts, pids_cgroup, probe, seccomp_filter
 from codex.sandbox.linux import syscalls as sc
-from codex.sandbox.linux.spec import HelperSpec, encode_status, read_frame, wait_for_go
+from codex.sandbox.linux.spec import HelperSpec, encode_frame, read_frame, wait_for_go
 
 # Startup discipline: no `typing`, `dataclasses`, `json` or `re` on this path (each costs
 # milliseconds on every sandboxed command); type-only imports hide behind this constant.
@@ -117,7 +117,7 @@ class Status:
 
     def send(self, message: dict[str, object]) -> None:
         try:
-            os.write(self.fd, encode_status(message))
+            os.write(self.fd, encode_frame(message))
         except OSError:
             return  # the runner is gone; PDEATHSIG ends us
 

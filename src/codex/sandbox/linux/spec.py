@@ -46,8 +46,7 @@ class HelperSpec:
 
     def to_frame(self) -> bytes:
         """The spec as one frame for the spec pipe."""
-        body = marshal.dumps(dict(vars(self)))
-        return _FRAME.pack(len(body)) + body
+        return encode_frame(dict(vars(self)))
 
     @classmethod
     def from_bytes(cls, data: bytes) -> HelperSpec:
@@ -87,8 +86,8 @@ def wait_for_go(fd: int) -> bool:
         os.close(fd)
 
 
-def encode_status(message: dict[str, object]) -> bytes:
-    """One status frame: a 4-byte length, then the marshalled message."""
+def encode_frame(message: dict[str, object]) -> bytes:
+    """One frame (a spec or a status message): a 4-byte length, then the marshalled message."""
     body = marshal.dumps(message)
     return _FRAME.pack(len(body)) + body
 
