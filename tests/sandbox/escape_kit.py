@@ -29,6 +29,8 @@ from typing import Any
 
 import pytest
 
+from support.procs import pids_with
+
 ACTOR = Path(__file__).with_name("actor.py")
 PROFILES = ("offline", "net-read-only", "workspace-write", "workspace-net", "trusted")
 NET_PROFILES = frozenset({"net-read-only", "workspace-net", "trusted"})
@@ -220,18 +222,6 @@ def control_once(key: str, check: Any) -> None:
 
 
 # --- /proc oracles ---------------------------------------------------------------------------
-
-def pids_with(token: str) -> list[int]:
-    """Processes whose command line carries `token` (seen from outside, via /proc)."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        with contextlib.suppress(OSError):
-            if token.encode() in Path(f"/proc/{entry}/cmdline").read_bytes():
-                found.append(int(entry))
-    return found
-
 
 def actor_pids(token: str) -> list[int]:
     """The probe's own processes: the token in argv, minus the codex supervisor (whose argv

@@ -6,7 +6,6 @@ in its command line, and after the run no process on the machine may carry it.
 
 from __future__ import annotations
 
-import os
 import secrets
 import signal
 import subprocess
@@ -18,31 +17,19 @@ from pathlib import Path
 import pytest
 from sbx_support import needs_sandbox, run
 
+from support.procs import pids_with
+
 pytestmark = [needs_sandbox, pytest.mark.timeout(120)]
 PROFILES = ["offline", "workspace-write", "trusted"]
-
-
-def _marked(marker: str) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
-        except OSError:
-            continue
-        if marker.encode() in cmdline:
-            found.append(int(entry))
-    return found
 
 
 def _gone(marker: str, within: float = 5.0) -> bool:
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
-        if not _marked(marker):
+        if not pids_with(marker):
             return True
         time.sleep(0.05)
-    return not _marked(marker)
+    return not pids_with(marker)
 
 
 def _daemon_script(marker: str) -> str:
@@ -57,7 +44,7 @@ def test_daemons_die_when_the_command_exits(profile: str, workspace: Path) -> No
     marker = "codexmark" + secrets.token_hex(6)
     result = run(profile, ["sh", "-c", _daemon_script(marker)], workspace)
     assert result.exit_code == 0, result.stderr
-    assert _gone(marker), f"orphans survived: {_marked(marker)}"
+    assert _gone(marker), f"orphans survived: {pids_with(marker)}"
 
 
 @pytest.mark.parametrize("profile", PROFILES)
@@ -66,7 +53,7 @@ def test_timeout_kills_everything(profile: str, workspace: Path) -> None:
     script = _daemon_script(marker) + "; sleep 300"
     result = run(profile, ["sh", "-c", script], workspace, timeout_s=2.0)
     assert result.timed_out and result.exit_code == 124
-    assert _gone(marker), f"orphans survived: {_marked(marker)}"
+    assert _gone(marker), f"orphans survived: {pids_with(marker)}"
 
 
 RUNNER = textwrap.dedent("""
@@ -89,10 +76,10 @@ def test_interrupting_the_runner_kills_everything(profile: str, how: int,
     runner = subprocess.Popen([sys.executable, "-c", RUNNER, profile, str(workspace), script],
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 30
-    while len(_marked(marker)) < 2:
+    while len(pids_with(marker)) < 2:
         assert time.monotonic() < deadline, "the sandboxed daemons never started"
         assert runner.poll() is None, runner.stderr.read() if runner.stderr else b""
         time.sleep(0.05)
     runner.send_signal(how)
     runner.wait(timeout=30)
-    assert _gone(marker, within=10), f"orphans survived: {_marked(marker)}"
+    assert _gone(marker, within=10), f"orphans survived: {pids_with(marker)}"

@@ -17,6 +17,7 @@ from sbx_support import codex, needs_sandbox, policy
 
 from codex.sandbox import SandboxRequest, run_sandboxed
 from codex.sandbox.runner import SandboxError, prepare
+from support.procs import pids_with
 
 
 def alive(pid: int) -> bool:
@@ -93,14 +94,5 @@ def test_a_refused_command_leaves_no_helper(tmp_path: Path) -> None:
 
 
 def helper_pids() -> set[int]:
-    """Processes running the sandbox helper entry point, ours or anyone's."""
-    found = set()
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
-            except OSError:
-                continue
-            if b"__codex_sandbox_helper__" in cmdline and alive(int(entry)):
-                found.add(int(entry))
-    return found
+    """Live processes running the sandbox helper entry point, ours or anyone's."""
+    return {pid for pid in pids_with("__codex_sandbox_helper__") if alive(pid)}
