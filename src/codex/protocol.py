@@ -113,11 +113,20 @@ ThreadItem = (
 
 
 class TokenUsage(BaseModel):
-    """Tokens spent by one task (all model requests of the turn added up)."""
+    """Tokens spent: by one task (every model request of the turn added up), or by the whole
+    thread in `turn.completed` (the Codex CLI reports thread totals, also after a resume).
+    Fields in the Codex CLI's order; a count the provider did not report is 0."""
 
     input_tokens: int = 0
     cached_input_tokens: int = 0
+    cache_write_input_tokens: int = 0
     output_tokens: int = 0
+    reasoning_output_tokens: int = 0
+
+    def plus(self, other: TokenUsage) -> TokenUsage:
+        """Both counts added up, field by field."""
+        return TokenUsage.model_validate({name: getattr(self, name) + getattr(other, name)
+                                          for name in TokenUsage.model_fields})
 
 
 class ErrorInfo(BaseModel):
@@ -234,4 +243,5 @@ class UserInput(BaseModel):
     type: Literal["user_input"] = "user_input"
     text: str
     output_schema: dict[str, object] | None = None
+    images: tuple[str, ...] = ()  # data: URLs attached to the prompt (`codex exec -i FILE`)
 

@@ -31,8 +31,12 @@ def test_plain_answer_json(run_exec, model_server: ModelServer, codex_home: Path
     assert types == ["thread.started", "turn.started", "item.completed", "turn.completed"]
     assert run.items("agent_message") == [
         {"id": "item_0", "type": "agent_message", "text": "Hello from the model."}]
-    assert run.events[-1]["usage"] == {"input_tokens": 10, "cached_input_tokens": 0,
-                                       "output_tokens": 5}
+    usage = run.events[-1]["usage"]
+    assert usage == {"input_tokens": 10, "cached_input_tokens": 0,
+                     "cache_write_input_tokens": 0, "output_tokens": 5,
+                     "reasoning_output_tokens": 0}
+    assert list(usage) == ["input_tokens", "cached_input_tokens", "cache_write_input_tokens",
+                           "output_tokens", "reasoning_output_tokens"]  # the Codex CLI's order
     # the request: our instructions, the prompt as a user message, the tools
     body = model_server.requests[0].json
     assert body["input"] == [{"type": "message", "role": "user",

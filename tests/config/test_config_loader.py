@@ -108,7 +108,9 @@ def test_a_codex_cli_config_loads_with_one_warning(
     assert len(config.warnings) == 1
     warning = config.warnings[0]
     assert warning.startswith(f"{path}: ignoring keys codex does not use: ")
-    for key in ("model_reasoning_effort (line 3)", "file_opener (line 6)", "tui (line 40)",
+    assert config.model_reasoning_effort == "high"  # used: the requests' reasoning effort
+    assert "model_reasoning_effort" not in warning
+    for key in ("file_opener (line 6)", "tui (line 40)",
                 "tools (line 43)", "projects (line 46)",
                 "profiles.o3.model_reasoning_summary (line 51)"):
         assert key in warning

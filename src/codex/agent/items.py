@@ -1,15 +1,17 @@
 """Thread items for tool calls: what front ends see of a call before and after it runs.
 
-`started_item` is the `item.started` of a call (a command in progress), `finished_item` maps a
-tool's `ToolOutput.data` to the completed item (command_execution, file_change, todo_list, or
-an error item when a call could not be understood). Kinds follow `codex exec --json`: patch
-changes are add / delete / update (a move is an update of the new path).
+`started_item` is the `item.started` of a call that takes effect over time (a command, or a
+patch: the Codex CLI starts both), `finished_item` maps a tool's `ToolOutput.data` to the
+completed item (command_execution, file_change, todo_list, or an error item when a call could
+not be understood). Kinds follow `codex exec --json`: patch changes are add / delete / update
+(a move is an update of the new path).
 """
 
 from __future__ import annotations
 
 import json
 import shlex
+from pathlib import Path
 from typing import Any
 
 from codex.model import ToolCall
@@ -24,7 +26,8 @@ from codex.protocol import (
     TodoEntry,
     TodoListItem,
 )
-from codex.tools.base import ToolOutput
+from codex.tools.apply_patch import patch_text_from_arguments, planned_changes
+from codex.tools.base import ToolContext, ToolOutput
 from codex.tools.invocation import detect_apply_patch
 
 _KINDS = {"added": "add", "add": "add", "deleted": "delete", "delete": "delete",
@@ -35,27 +38,58 @@ def shell_argv(call: ToolCall) -> list[str] | None:
     """The argv of a `shell` call that will run a command (not an apply_patch in disguise)."""
     if call.name != "shell" or call.kind != "function":
         return None
-    try:
-        arguments = json.loads(call.arguments or "{}")
-    except ValueError:
-        return None
-    command = arguments.get("command") if isinstance(arguments, dict) else None
+    command = _json_object(call.arguments).get("command")
     if not isinstance(command, list) or not command or \
             not all(isinstance(a, str) for a in command):
         return None
     return None if detect_apply_patch(command) is not None else command
 
 
-def started_item(call: ToolCall, item_id: str) -> ThreadItem | None:
-    """The in-progress item for a call that takes time (a command), else None."""
+def started_item(call: ToolCall, item_id: str, ctx: ToolContext) -> ThreadItem | None:
+    """The in-progress item for a command or a patch, else None."""
     argv = shell_argv(call)
-    if argv is None:
+    if argv is not None:
+        return CommandExecutionItem(id=item_id, command=shlex.join(argv))
+    patch = _patch_of(call, ctx.workspace)
+    changes = planned_changes(patch[0], ctx, patch[1]) if patch is not None else None
+    if changes is None:
         return None
-    return CommandExecutionItem(id=item_id, command=shlex.join(argv))
+    return FileChangeItem(id=item_id, changes=tuple(_change(c) for c in changes),
+                          status="in_progress")
 
 
-def finished_item(call: ToolCall, item_id: str, output: ToolOutput) -> ThreadItem:
-    """The completed item for a call's output."""
+def _patch_of(call: ToolCall, workspace: Path) -> tuple[str, Path] | None:
+    """(patch text, directory it applies in) of an apply_patch call, direct or via shell."""
+    if call.name == "apply_patch":
+        if call.kind == "custom":
+            return call.arguments, workspace
+        text = patch_text_from_arguments(_json_object(call.arguments))
+        return (text, workspace) if text is not None else None
+    if call.name != "shell" or call.kind != "function":
+        return None
+    arguments = _json_object(call.arguments)
+    command, workdir = arguments.get("command"), arguments.get("workdir")
+    if not isinstance(command, list) or not all(isinstance(a, str) for a in command):
+        return None
+    invocation = detect_apply_patch(command)
+    if invocation is None:
+        return None
+    base = workspace / workdir if isinstance(workdir, str) and workdir else workspace
+    return invocation.patch, base / invocation.cd if invocation.cd else base
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def finished_item(call: ToolCall, item_id: str, output: ToolOutput,
+                  started: ThreadItem | None = None) -> ThreadItem:
+    """The completed item for a call's output (a failed patch keeps the files it named when
+    it started)."""
     data = output.data
     kind = data.get("type")
     if kind == "command_execution":
@@ -70,6 +104,8 @@ def finished_item(call: ToolCall, item_id: str, output: ToolOutput) -> ThreadIte
             status=status if status in ("completed", "failed", "declined") else "failed")
     if kind == "file_change":
         changes = tuple(_change(c) for c in data.get("changes", ()) if isinstance(c, dict))
+        if not changes and isinstance(started, FileChangeItem):
+            changes = started.changes
         return FileChangeItem(id=item_id, changes=changes,
                               status="completed" if output.success else "failed")
     if kind == "todo_list":

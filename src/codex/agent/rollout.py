@@ -235,6 +235,8 @@ class LoadedRollout:
     meta: dict[str, Any]
     items: list[InputItem] = field(default_factory=list)
     torn_tail: bool = False
+    # Token counts of every `turn_end` line added up: the thread's usage so far.
+    usage: dict[str, int] = field(default_factory=dict)
 
     @property
     def session_id(self) -> str:
@@ -252,6 +254,7 @@ def load_rollout(path: Path) -> LoadedRollout:
     complete = lines[:-1]
     meta: dict[str, Any] | None = None
     items: list[InputItem] = []
+    usage: dict[str, int] = {}
     for number, raw in enumerate(complete, 1):
         if not raw.strip():
             continue
@@ -262,12 +265,22 @@ def load_rollout(path: Path) -> LoadedRollout:
                 meta = meta if meta is not None else dict(payload)
             elif kind == "response_item":
                 items.append(item_from_dict(payload))
+            elif kind == "turn_end":
+                _add_counts(usage, payload.get("usage"))
         except (ValueError, KeyError, TypeError) as exc:
             raise RolloutError(f"{path}:{number}: not a valid rollout line ({exc}); the file "
                                "is damaged") from None
     if meta is None or "id" not in meta:
         raise RolloutError(f"{path}:1: no session_meta line; not a codex session file")
-    return LoadedRollout(path, meta, items, torn_tail=torn)
+    return LoadedRollout(path, meta, items, torn_tail=torn, usage=usage)
+
+
+def _add_counts(total: dict[str, int], counts: object) -> None:
+    """Add the integer fields of a recorded usage object to `total` (others are skipped)."""
+    if isinstance(counts, dict):
+        for name, value in counts.items():
+            if isinstance(value, int) and not isinstance(value, bool):
+                total[str(name)] = total.get(str(name), 0) + value
 
 
 def find_rollout(codex_home: Path, session_id: str | None = None) -> Path:

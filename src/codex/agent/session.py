@@ -50,6 +50,7 @@ from codex.model import (
     tool_from_dict,
 )
 from codex.policies import ApprovalPolicy, SandboxPolicy
+from codex.protocol import TokenUsage
 from codex.tools.base import ToolContext
 from codex.tools.guarded_exec import Guard
 from codex.tools.registry import ToolRegistry, default_registry
@@ -80,6 +81,8 @@ class SessionSettings:
     max_turns: int = DEFAULT_MAX_TURNS
     apply_patch_tool: Literal["freeform", "function"] = "freeform"
     originator: str = "codex_exec"
+    thread_source: str | None = None  # who started the thread (`codex exec --thread-source`)
+    reasoning_effort: str | None = None  # `model_reasoning_effort`, sent with each request
 
     @classmethod
     def from_config(cls, config: EffectiveConfig, *, provider: ResolvedProvider,
@@ -95,7 +98,8 @@ class SessionSettings:
             project_doc_max_bytes=config.project_doc_max_bytes,
             project_doc_fallback_filenames=tuple(config.project_doc_fallback_filenames),
             env=dict(shell_env.set), env_passthrough=tuple(shell_env.include_only),
-            max_turns=max_turns, apply_patch_tool=apply_patch_tool)
+            max_turns=max_turns, apply_patch_tool=apply_patch_tool,
+            reasoning_effort=config.model_reasoning_effort)
 
 
 class Session:
@@ -120,6 +124,9 @@ class Session:
         self.executor = ThreadPoolExecutor(max_workers=_TOOL_WORKERS,
                                            thread_name_prefix="codex-tool")
         self._item_counter = 0
+        # Tokens of the turns before this process (a resumed thread): `turn.completed`
+        # reports thread totals, as the Codex CLI does.
+        self.prior_usage = TokenUsage()
 
     @classmethod
     @asynccontextmanager
@@ -149,6 +156,9 @@ class Session:
                               scrubber, guard)
                 try:
                     if resume is not None:
+                        session.prior_usage = TokenUsage.model_validate(
+                            {k: v for k, v in resume.usage.items()
+                             if k in TokenUsage.model_fields})
                         session.answer_unanswered_calls()
                     yield session
                 finally:
@@ -206,6 +216,7 @@ def _meta(settings: SessionSettings, instructions: str) -> dict[str, Any]:
         "security_profile": settings.sandbox_policy.profile,
         "approval_policy": settings.approval_policy.value,
         "instructions_hash": instructions_hash(instructions),
+        **({"thread_source": settings.thread_source} if settings.thread_source else {}),
     }
 
 

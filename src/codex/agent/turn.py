@@ -38,6 +38,7 @@ from codex.model import (
     Reasoning,
     ReasoningDelta,
     ReasoningItem,
+    ReasoningOptions,
     Retrying,
     TextDelta,
     ToolCall,
@@ -102,7 +103,7 @@ async def run_task(session: Session, user_input: UserInput, emit: Emit) -> TaskR
         "cwd": str(settings.cwd), "model": settings.model,
         "security_profile": settings.sandbox_policy.profile,
         "approval_policy": settings.approval_policy.value})
-    session.record(Message("user", user_input.text))
+    session.record(Message("user", user_input.text, user_input.images))
     emit(TurnStarted())
     try:
         while turn.requests < settings.max_turns:
@@ -126,7 +127,9 @@ async def _request(turn: _Turn, user_input: UserInput) -> list[ToolCall]:
     session = turn.session
     prompt = Prompt(model=session.settings.model, instructions=session.instructions,
                     input=tuple(session.history), tools=session.tools,
-                    output_schema=user_input.output_schema, prompt_cache_key=session.id)
+                    output_schema=user_input.output_schema, prompt_cache_key=session.id,
+                    reasoning=ReasoningOptions(effort=session.settings.reasoning_effort)
+                    if session.settings.reasoning_effort else None)
     turn.requests += 1
     calls: list[ToolCall] = []
     emit = turn.emit
@@ -165,10 +168,11 @@ async def _request(turn: _Turn, user_input: UserInput) -> list[ToolCall]:
 def _add_usage(turn: _Turn, completed: Completed) -> None:
     usage = completed.usage
     if usage is not None:
-        turn.usage = TokenUsage(
-            input_tokens=turn.usage.input_tokens + usage.input_tokens,
-            cached_input_tokens=turn.usage.cached_input_tokens + usage.cached_input_tokens,
-            output_tokens=turn.usage.output_tokens + usage.output_tokens)
+        turn.usage = turn.usage.plus(TokenUsage(
+            input_tokens=usage.input_tokens, cached_input_tokens=usage.cached_input_tokens,
+            cache_write_input_tokens=usage.cache_write_input_tokens,
+            output_tokens=usage.output_tokens,
+            reasoning_output_tokens=usage.reasoning_output_tokens))
     if completed.status == "incomplete":
         turn.emit(ItemCompleted(item=ErrorItem(
             id=turn.session.next_item_id(),
@@ -189,7 +193,7 @@ async def _run_call(turn: _Turn, call: ToolCall) -> None:
     loop = asyncio.get_running_loop()
     item_id = session.next_item_id() if call.name != "update_plan" or turn.plan_item is None \
         else turn.plan_item.id
-    started = started_item(call, item_id)
+    started = started_item(call, item_id, session.tool_context)
     if started is not None:
         emit(ItemStarted(item=started))
 
@@ -210,7 +214,7 @@ async def _run_call(turn: _Turn, call: ToolCall) -> None:
                    else FunctionCallOutput(call.call_id, output.text))
     for event in diff_events(item_id, output):
         emit(event)
-    item = finished_item(call, item_id, output)
+    item = finished_item(call, item_id, output, started)
     if isinstance(item, TodoListItem):
         emit(ItemStarted(item=item) if turn.plan_item is None else ItemUpdated(item=item))
         turn.plan_item = item
@@ -240,7 +244,7 @@ def _finish(turn: _Turn, status: Literal["completed", "failed", "interrupted"],
         payload["error"] = error
     turn.session.record_event("turn_end", payload)
     if status == "completed":
-        turn.emit(TurnCompleted(usage=turn.usage))
+        turn.emit(TurnCompleted(usage=turn.session.prior_usage.plus(turn.usage)))
     else:
         turn.emit(TurnFailed(error=ErrorInfo(message=error or status)))
     return TaskResult(status, turn.usage, turn.last_message, error, turn.requests)

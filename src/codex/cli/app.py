@@ -22,7 +22,7 @@ import typer
 from typer import _click
 from typer._click.shell_completion import CompletionItem
 from typer._click.utils import make_default_short_help
-from typer.core import TyperGroup
+from typer.core import TyperArgument, TyperGroup
 
 from codex import __version__
 from codex.cli.completion import (
@@ -38,6 +38,16 @@ from codex.cli.state import GlobalOptions
 # Typer builds every command's click object itself; the context's formatter class is the one
 # hook that reaches them all, so `--help` on a terminal is drawn with rich everywhere.
 _click.Context.formatter_class = RichHelpFormatter
+
+
+def _argument_type(self: TyperArgument, ctx: _click.Context) -> str | None:
+    """An argument with a metavar is described by it: typer 0.29 would still append its
+    Python type (`[PROMPT | -] <list[str]>`), which means nothing to a user."""
+    return None if self.metavar else self.display_type(ctx)
+
+
+# Like the formatter class above, the one hook that reaches every command's arguments.
+TyperArgument.display_type_rich = _argument_type  # type: ignore[method-assign,assignment]
 
 # name -> (module under codex.cli whose register(app) adds the command, one-line help for
 # `codex --help`). tests/cli/test_cli_lazy_commands.py checks each line against its module.

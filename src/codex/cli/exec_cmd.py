@@ -24,6 +24,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from codex.cli.common import global_options, load_effective_config
+from codex.cli.exec_sdk import (
+    CYBER_ACCESS_PROGRAMS,
+    OneLineUsageErrors,
+    SdkFlagError,
+    SessionExtras,
+    originator,
+    read_images,
+    with_added_dirs,
+    with_originator,
+)
 from codex.fsutil import write_atomic
 
 if TYPE_CHECKING:
@@ -31,6 +41,7 @@ if TYPE_CHECKING:
 
     from codex.agent import LoadedRollout, SessionSettings, TaskResult
     from codex.config import EffectiveConfig
+    from codex.protocol import UserInput
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -47,7 +58,7 @@ EPILOG = (
 
 def register(app: typer.Typer) -> None:
     """Add the `exec` command."""
-    app.command("exec", epilog=EPILOG)(exec_command)
+    app.command("exec", epilog=EPILOG, cls=OneLineUsageErrors)(exec_command)
 
 
 class _Usage(Exception):
@@ -63,8 +74,10 @@ def exec_command(
                             "prompt). `resume` continues a recorded session."),
     ] = None,
     json_output: Annotated[
-        bool, typer.Option("--json", help="Print one JSON event per line on stdout "
-                                          "(thread.started, turn.*, item.*).")] = False,
+        bool, typer.Option("--json", "--experimental-json",
+                           help="Print one JSON event per line on stdout (thread.started, "
+                                "turn.*, item.*). --experimental-json: the same (the "
+                                "TypeScript SDK's name).")] = False,
     output_last_message: Annotated[
         Path | None, typer.Option("-o", "--output-last-message", metavar="FILE",
                                   help="Also write the assistant's last message to FILE.")
@@ -104,6 +117,23 @@ def exec_command(
     cd: Annotated[
         Path | None, typer.Option("-C", "--cd", metavar="DIR",
                                   help="Work in DIR instead of the current directory.")] = None,
+    add_dir: Annotated[
+        list[Path] | None, typer.Option("--add-dir", metavar="DIR",
+                                        help="Also let workspace-write write in DIR "
+                                             "(repeatable).")] = None,
+    image: Annotated[
+        list[Path] | None, typer.Option("-i", "--image", metavar="FILE",
+                                        help="Attach an image to the prompt (repeatable).")
+    ] = None,
+    thread_source: Annotated[
+        str | None, typer.Option("--thread-source", metavar="SOURCE",
+                                 help="Label recorded in a new session's metadata (who "
+                                      "started it).")] = None,
+    cyber_access_program: Annotated[
+        str | None, typer.Option("--cyber-access-program", metavar="PROGRAM",
+                                 help="standard, daybreak_blue or daybreak_red: an OpenAI "
+                                      "service program; accepted for the SDK, codex sends "
+                                      "nothing for it.")] = None,
 ) -> None:
     """Run codex non-interactively on one prompt (or continue a session with `resume`)."""
     _merge_options(ctx, config, config_profile, profile, sandbox or (
@@ -112,18 +142,27 @@ def exec_command(
         words = list(args or [])
         resume_id, prompt_arg = _parse_words(words, last)
         schema = _read_schema(output_schema) if output_schema else None
-        cfg = load_effective_config(ctx)
+        _check_cyber_access_program(cyber_access_program)
+        cfg = with_added_dirs(load_effective_config(ctx), add_dir or [])
         if not skip_git_repo_check:
             _require_git_repo(cfg.cwd)
+        images = read_images(image or [], cfg.cwd)
         prompt = _read_prompt(prompt_arg)
-    except _Usage as exc:
+    except (_Usage, SdkFlagError) as exc:
         typer.echo(f"codex exec: {exc}", err=True)
         raise typer.Exit(EXIT_USAGE) from None
     code = _run(cfg, prompt=prompt, schema=schema, resume_id=resume_id,
                 resume=bool(words) and words[0] == "resume", model=model, oss=oss,
                 max_turns=max_turns or cfg.agent_max_turns, json_output=json_output,
-                last_message_file=output_last_message)
+                last_message_file=output_last_message,
+                extras=SessionExtras(images=images, thread_source=thread_source))
     raise typer.Exit(code)
+
+
+def _check_cyber_access_program(program: str | None) -> None:
+    if program is not None and program not in CYBER_ACCESS_PROGRAMS:
+        raise _Usage(f"--cyber-access-program {program!r}: expected one of "
+                     f"{', '.join(CYBER_ACCESS_PROGRAMS)}")
 
 
 def _merge_options(ctx: typer.Context, overrides: list[str] | None, config_profile: str | None,
@@ -197,7 +236,8 @@ def _read_prompt(word: str | None) -> str:
 
 def _run(cfg: EffectiveConfig, *, prompt: str, schema: dict[str, Any] | None,
          resume_id: str | None, resume: bool, model: str | None, oss: bool, max_turns: int,
-         json_output: bool, last_message_file: Path | None) -> int:
+         json_output: bool, last_message_file: Path | None,
+         extras: SessionExtras = SessionExtras()) -> int:
     import asyncio
 
     from codex.agent import RolloutError, SessionSettings, find_rollout, load_rollout
@@ -205,12 +245,14 @@ def _run(cfg: EffectiveConfig, *, prompt: str, schema: dict[str, Any] | None,
     from codex.cli.audit_cmd import open_audit_log
     from codex.execpolicy import RuleLoadError
     from codex.model import MissingApiKeyError, ProviderConfigError, resolve_provider
+    from codex.protocol import UserInput
 
     def fail(exc: BaseException | str, code: int) -> int:
         return _report_failure(str(exc), code, json_output)
 
     try:
-        provider = resolve_provider(cfg.model_provider, cfg.model_providers, oss=oss)
+        provider = resolve_provider(cfg.model_provider, cfg.model_providers, oss=oss,
+                                    openai_base_url=cfg.openai_base_url)
     except MissingApiKeyError as exc:  # before its base class: not a usage error
         return fail(exc, EXIT_FAILED)
     except ProviderConfigError as exc:
@@ -221,12 +263,14 @@ def _run(cfg: EffectiveConfig, *, prompt: str, schema: dict[str, Any] | None,
         return fail(exc, EXIT_FAILED)
     chosen_model = model or (str(loaded.meta.get("model")) if loaded else None) or \
         (OSS_DEFAULT_MODEL if oss else cfg.model)
-    settings = SessionSettings.from_config(
-        cfg, provider=provider, provider_id=provider.id,
+    caller = originator()
+    settings = dataclasses.replace(SessionSettings.from_config(
+        cfg, provider=with_originator(provider, caller), provider_id=provider.id,
         approver=NonInteractiveApprover(), audit=open_audit_log(cfg), model=chosen_model,
-        max_turns=max_turns)
+        max_turns=max_turns), originator=caller, thread_source=extras.thread_source)
+    user_input = UserInput(text=prompt, output_schema=schema, images=extras.images)
     try:
-        return asyncio.run(_session_main(settings, loaded, prompt, schema, json_output,
+        return asyncio.run(_session_main(settings, loaded, user_input, json_output,
                                          last_message_file))
     except RuleLoadError as exc:
         return fail(exc, EXIT_USAGE)
@@ -247,23 +291,21 @@ def _report_failure(message: str, code: int, json_output: bool) -> int:
     return code
 
 
-async def _session_main(settings: SessionSettings, loaded: LoadedRollout | None, prompt: str,
-                        schema: dict[str, Any] | None, json_output: bool,
+async def _session_main(settings: SessionSettings, loaded: LoadedRollout | None,
+                        user_input: UserInput, json_output: bool,
                         last_message_file: Path | None) -> int:
     import asyncio
 
     from codex.agent import Session, run_task
     from codex.cli.exec_render import HumanRenderer, JsonRenderer
-    from codex.protocol import ThreadStarted, UserInput
+    from codex.protocol import ThreadStarted
 
     renderer: JsonRenderer | HumanRenderer = JsonRenderer() if json_output else HumanRenderer()
     async with Session.open(settings, resume=loaded) as session:
         if isinstance(renderer, HumanRenderer):
             renderer.header(_header(session.id, settings, loaded))
         renderer(ThreadStarted(thread_id=session.id))
-        task = asyncio.ensure_future(run_task(session, UserInput(text=prompt,
-                                                                 output_schema=schema),
-                                              renderer))
+        task = asyncio.ensure_future(run_task(session, user_input, renderer))
         stopped_by = _cancel_on_signals(task)
         try:
             result = await task

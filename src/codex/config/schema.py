@@ -57,6 +57,8 @@ BUILTIN_PROVIDERS: dict[str, dict[str, Any]] = {
 }
 
 CodexSandboxMode = Literal["read-only", "workspace-write", "danger-full-access"]
+ReasoningEffort = Literal["none", "minimal", "low", "medium", "high", "xhigh", "max", "ultra",
+                          "persistent"]
 
 
 def _profile_name(value: object) -> object:
@@ -171,6 +173,11 @@ class Settings(Section):
     audit: AuditConfig = Field(default_factory=AuditConfig)
     # Hard cap on model requests per task in the agent's turn loop (`codex exec --max-turns`).
     agent_max_turns: int = Field(default=100, ge=1)
+    # The Codex CLI's keys the TypeScript SDK sets: the openai provider's URL (the SDK's
+    # `baseUrl`; an explicit model_providers.openai.base_url still wins) and the effort sent
+    # as the request's reasoning effort.
+    openai_base_url: str | None = None
+    model_reasoning_effort: ReasoningEffort | None = None
 
     @model_validator(mode="before")
     @classmethod

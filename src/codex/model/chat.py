@@ -82,6 +82,10 @@ def messages(prompt: Prompt) -> list[dict[str, Any]]:
         out.append({"role": "system", "content": prompt.instructions})
     for item in prompt.input:
         match item:
+            case Message(role=role, text=text, images=images) if images:
+                out.append({"role": role, "content": [
+                    {"type": "text", "text": text},
+                    *({"type": "image_url", "image_url": {"url": url}} for url in images)]})
             case Message(role=role, text=text):
                 out.append({"role": "system" if role == "developer" else role, "content": text})
             case FunctionCall(call_id=call_id, name=name, arguments=arguments):
@@ -274,4 +278,5 @@ def _usage(data: Mapping[str, Any]) -> Usage:
         output_tokens=int(data.get("completion_tokens") or 0),
         reasoning_output_tokens=int(completion_details.get("reasoning_tokens") or 0),
         total_tokens=int(data.get("total_tokens") or 0),
+        cache_write_input_tokens=int(prompt_details.get("cache_write_tokens") or 0),
     )

@@ -91,6 +91,7 @@ class Usage:
     output_tokens: int = 0
     reasoning_output_tokens: int = 0
     total_tokens: int = 0
+    cache_write_input_tokens: int = 0
 
 
 @dataclass(frozen=True, slots=True)

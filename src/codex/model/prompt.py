@@ -16,10 +16,12 @@ Role = Literal["user", "assistant", "system", "developer"]
 
 @dataclass(frozen=True, slots=True)
 class Message:
-    """A text message from the user, the assistant, or the system/developer."""
+    """A text message from the user, the assistant, or the system/developer; a user message
+    may carry images (data: URLs, sent after the text)."""
 
     role: Role
     text: str
+    images: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,9 +146,11 @@ def item_to_dict(item: InputItem) -> dict[str, Any]:
             # Plain-string content: the one assistant input shape the API and SDK both accept
             # without an item id.
             return {"type": "message", "role": "assistant", "content": text}
-        case Message(role=role, text=text):
+        case Message(role=role, text=text, images=images):
             return {"type": "message", "role": role,
-                    "content": [{"type": "input_text", "text": text}]}
+                    "content": [{"type": "input_text", "text": text},
+                                *({"type": "input_image", "image_url": url, "detail": "auto"}
+                                  for url in images)]}
         case FunctionCall(call_id=call_id, name=name, arguments=arguments):
             return {
                 "type": "function_call", "call_id": call_id, "name": name, "arguments": arguments
@@ -179,7 +183,9 @@ def item_from_dict(data: Mapping[str, Any]) -> InputItem:
             text = content if isinstance(content, str) else "".join(
                 str(part.get("text", "")) for part in content
             )
-            return Message(role=data["role"], text=text)
+            images = () if isinstance(content, str) else tuple(
+                str(part["image_url"]) for part in content if part.get("type") == "input_image")
+            return Message(role=data["role"], text=text, images=images)
         if kind == "function_call":
             return FunctionCall(str(data["call_id"]), str(data["name"]), str(data["arguments"]))
         if kind == "function_call_output":

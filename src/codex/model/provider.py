@@ -4,10 +4,11 @@ The config layer (`codex.config`, `model_provider` + `model_providers.<id>`) han
 tables to `resolve_provider`; each table may be a mapping or any object with the same attribute
 names (for example a pydantic model), and only the keys the user set need to be present.
 A user table for a built-in id overrides just the fields it names. `OPENAI_BASE_URL` replaces
-the openai built-in's default URL (an explicit `base_url` in config still wins);
-`CODEX_OSS_BASE_URL` / `CODEX_OSS_PORT` do the same for the local providers `oss` (which `--oss`
-selects, as in the Codex CLI) and `ollama`. A provider defined only by the user defaults to the
-"chat" wire format, like the Codex CLI and `codex.config`.
+the openai built-in's default URL (an explicit `base_url` in config still wins, and so does
+the `openai_base_url` key); `CODEX_OSS_BASE_URL` / `CODEX_OSS_PORT` do the same for the local
+providers `oss` (which `--oss` selects, as in the Codex CLI) and `ollama`. `CODEX_API_KEY` is
+the openai built-in's key ahead of `OPENAI_API_KEY`. A provider defined only by the user
+defaults to the "chat" wire format, like the Codex CLI and `codex.config`.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ MAX_RETRIES_CAP = 100
 OSS_PROVIDER_ID = "oss"
 _LOCAL_PROVIDERS = frozenset({"oss", "ollama"})
 AZURE_DEFAULT_API_VERSION = "2025-04-01-preview"
+CODEX_API_KEY_ENV = "CODEX_API_KEY"
 
 
 @dataclass(frozen=True)
@@ -160,11 +162,14 @@ def resolve_provider(
     *,
     env: Mapping[str, str] | None = None,
     oss: bool = False,
+    openai_base_url: str | None = None,
 ) -> ResolvedProvider:
     """Pick and resolve the provider for a session.
 
     `provider_id` is the config's `model_provider` (None means openai); `oss=True` (`--oss`)
-    selects ollama. Raises `ProviderConfigError` / `MissingApiKeyError` with a one-line fix.
+    selects ollama; `openai_base_url` (the config key) replaces the openai built-in's URL
+    ahead of OPENAI_BASE_URL. Raises `ProviderConfigError` / `MissingApiKeyError` with a
+    one-line fix.
     """
     env = os.environ if env is None else env
     chosen = OSS_PROVIDER_ID if oss else (provider_id or "openai")
@@ -184,7 +189,8 @@ def resolve_provider(
     user_set_url = user_url is not None and (base is None or user_url != base.base_url)
     base_url = config.base_url
     if not user_set_url:
-        base_url = _env_base_url(chosen, env) or base_url
+        configured = openai_base_url if chosen == "openai" else None
+        base_url = configured or _env_base_url(chosen, env) or base_url
     if not base_url:
         hint = (
             "https://<resource>.openai.azure.com/openai" if chosen == "azure" else "the API's URL"
@@ -238,7 +244,10 @@ def _env_base_url(provider_id: str, env: Mapping[str, str]) -> str | None:
 def _api_key(provider_id: str, config: ProviderConfig, env: Mapping[str, str]) -> str | None:
     if not config.env_key:
         return None
-    key = env.get(config.env_key, "").strip()
+    # CODEX_API_KEY (what the TypeScript SDK's `apiKey` sets) wins for the openai built-in,
+    # as in the Codex CLI's `exec`.
+    key = (env.get(CODEX_API_KEY_ENV, "").strip() if provider_id == "openai" else "") or \
+        env.get(config.env_key, "").strip()
     if key:
         return key
     if not config.requires_api_key:

@@ -76,6 +76,7 @@ def _usage(data: object) -> Usage | None:
         output_tokens=int(data.get("output_tokens") or 0),
         reasoning_output_tokens=int(output_details.get("reasoning_tokens") or 0),
         total_tokens=int(data.get("total_tokens") or 0),
+        cache_write_input_tokens=int(input_details.get("cache_write_tokens") or 0),
     )
 
 

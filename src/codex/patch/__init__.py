@@ -21,7 +21,15 @@ from dataclasses import dataclass
 
 from codex.patch.commit import CommitFailed, commit_plan
 from codex.patch.engine import FileChange, PatchFailed, PatchPlan, plan_patch
-from codex.patch.parser import Patch, PatchParseError, parse_patch, strip_heredoc
+from codex.patch.parser import (
+    AddFile,
+    DeleteFile,
+    Patch,
+    PatchParseError,
+    UpdateFile,
+    parse_patch,
+    strip_heredoc,
+)
 from codex.patch.paths import PathPolicy, PathRefused
 
 _SUMMARY_LETTER = {"added": "A", "updated": "M", "deleted": "D", "moved": "M"}
@@ -74,7 +82,9 @@ def apply_patch(text: str, policy: PathPolicy) -> PatchResult:
 
 
 __all__ = [
+    "AddFile",
     "CommitFailed",
+    "DeleteFile",
     "FileChange",
     "Patch",
     "PatchFailed",
@@ -83,6 +93,7 @@ __all__ = [
     "PatchResult",
     "PathPolicy",
     "PathRefused",
+    "UpdateFile",
     "apply_patch",
     "commit_patch",
     "parse_patch",

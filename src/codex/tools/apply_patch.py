@@ -13,11 +13,15 @@ from pathlib import Path
 from typing import Any
 
 from codex.patch import (
+    AddFile,
     CommitFailed,
+    DeleteFile,
     PatchFailed,
     PatchParseError,
     PatchResult,
     PathPolicy,
+    PathRefused,
+    UpdateFile,
     commit_patch,
     parse_patch,
     prepare_patch,
@@ -36,6 +40,29 @@ def patch_text_from_arguments(arguments: dict[str, Any] | str) -> str | None:
         return arguments
     value = arguments.get("input", arguments.get("patch"))
     return value if isinstance(value, str) else None
+
+
+def planned_changes(text: str, ctx: ToolContext,
+                    workdir: Path | None = None) -> list[dict[str, str]] | None:
+    """The files a patch names, as `{path, kind}` (kind add|delete|update; a move is an update
+    of its destination), without reading or writing any of them: what a front end shows
+    while the patch is being applied. Paths are the ones the completed change will carry
+    (symlinks followed where the policy allows the write). None when the text is no patch."""
+    policy = PathPolicy.from_sandbox_policy(ctx.sandbox_policy, workdir or ctx.workspace)
+    try:
+        patch = parse_patch(text)
+    except PatchParseError:
+        return None
+    kinds = {AddFile: "add", DeleteFile: "delete", UpdateFile: "update"}
+    changes = []
+    for op in patch.ops:
+        raw = op.move_to if isinstance(op, UpdateFile) and op.move_to else op.path
+        try:
+            path = policy.check_write(raw)
+        except PathRefused:
+            path = policy.resolve(raw)
+        changes.append({"path": str(path), "kind": kinds[type(op)]})
+    return changes
 
 
 def handle_apply_patch(arguments: dict[str, Any] | str, ctx: ToolContext,
