@@ -115,16 +115,6 @@ def test_pure_rename_without_hunks(ws: Path, policy: PathPolicy) -> None:
     assert (ws / "b.txt").read_text() == "same\n"
 
 
-def test_move_onto_existing_file_is_refused(ws: Path, policy: PathPolicy) -> None:
-    (ws / "a.txt").write_text("a\n")
-    (ws / "b.txt").write_text("b\n")
-    with pytest.raises(PatchFailed, match="already exists"):
-        apply_patch(envelope("*** Update File: a.txt", "*** Move to: b.txt", "@@", "-a", "+A"),
-                    policy)
-    assert (ws / "a.txt").read_text() == "a\n"
-    assert (ws / "b.txt").read_text() == "b\n"
-
-
 def test_delete_then_move_onto_its_name_in_one_patch(ws: Path, policy: PathPolicy) -> None:
     (ws / "a.txt").write_text("a\n")
     (ws / "b.txt").write_text("b\n")
@@ -138,13 +128,6 @@ def test_add_then_update_same_file_in_one_patch(ws: Path, policy: PathPolicy) ->
     apply_patch(envelope("*** Add File: n.txt", "+one", "*** Update File: n.txt", "@@",
                          "-one", "+two"), policy)
     assert (ws / "n.txt").read_text() == "two\n"
-
-
-def test_add_over_existing_file_is_an_error(ws: Path, policy: PathPolicy) -> None:
-    (ws / "dup.txt").write_text("keep me\n")
-    with pytest.raises(PatchFailed, match=r"dup.txt .*already exists.*Update File"):
-        apply_patch(envelope("*** Add File: dup.txt", "+replaced"), policy)
-    assert (ws / "dup.txt").read_text() == "keep me\n"
 
 
 def test_update_and_delete_of_missing_file_fail(ws: Path, policy: PathPolicy) -> None:

@@ -43,12 +43,17 @@ class PatchResult:
     applied: bool
 
     def summary(self) -> str:
-        """The Codex CLI's success message: one `A|M|D path` line per file."""
+        """The Codex CLI's success message: one `A|M|D path` line per file, plus a note on
+        each line whose file replaced an existing one (the model should know it did)."""
         lines = ["Success. Updated the following files:" if self.applied
                  else "The patch would update the following files:"]
         for change in self.changes:
             shown = change.display_move_path or change.display_path
-            lines.append(f"{_SUMMARY_LETTER[change.kind]} {shown}")
+            note = ""
+            if change.overwritten:
+                verb = "overwrote" if self.applied else "would overwrite"
+                note = f" ({verb} the existing {shown})"
+            lines.append(f"{_SUMMARY_LETTER[change.kind]} {shown}{note}")
         return "\n".join(lines)
 
     def to_json(self) -> dict[str, object]:

@@ -9,6 +9,10 @@ there is any, `PatchFailed` is raised and nothing has been written.
 Hunks are looked for after the previous hunk, as in the Codex CLI; one that is not there but
 occurs earlier is still applied (models sometimes write hunks out of order), unless it
 touches lines another hunk already changed.
+
+As in the Codex CLI, `*** Add File:` over an existing file replaces it (keeping its mode) and
+`*** Move to:` onto an existing file replaces that file; the change says so (`overwritten`),
+and the replaced path has passed the same path policy as any other write.
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ class FileChange:
     display_path: str
     display_move_path: str | None
     diff: str
+    overwritten: bool = False  # an existing file at the (destination) path was replaced
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -54,6 +59,7 @@ class FileChange:
             "path": str(self.path),
             "move_path": str(self.move_path) if self.move_path else None,
             "diff": self.diff,
+            "overwritten": self.overwritten,
         }
 
 
@@ -197,15 +203,13 @@ def _apply_op(op: AddFile | DeleteFile | UpdateFile, resolved: dict[str, Path],
     path = resolved[op.path]
     current = view.get(path)
     if isinstance(op, AddFile):
-        if current.content is not None:
-            raise _OpError(
-                f"Add File {op.path} (patch line {op.line}): the file already exists; use "
-                "'*** Update File:' to change it, or delete it first"
-            )
         _check_parents(path, op.path, op.line)
         content = TextFile.from_lines(list(op.lines)).to_bytes(final_newline=bool(op.lines))
-        view.set(path, content, None)
-        return _change("added", path, None, op.path, None, _whole([], list(op.lines)))
+        replaced = current.content
+        view.set(path, content, current.mode)
+        old_lines = TextFile.from_bytes(replaced).lines if replaced is not None else []
+        return _change("added", path, None, op.path, None, _whole(old_lines, list(op.lines)),
+                       overwritten=replaced is not None)
     if current.content is None:
         verb = "Delete File" if isinstance(op, DeleteFile) else "Update File"
         raise _OpError(f"{verb} {op.path} (patch line {op.line}): the file does not exist")
@@ -218,16 +222,13 @@ def _apply_op(op: AddFile | DeleteFile | UpdateFile, resolved: dict[str, Path],
         view.set(path, edited.content, current.mode)
         return _change("updated", path, None, op.path, None, edited)
     target = resolved[op.move_to]
+    overwritten = False
     if target != path:
-        if view.get(target).content is not None:
-            raise _OpError(
-                f"Update File {op.path} (patch line {op.line}): cannot move to {op.move_to}: "
-                "it already exists; delete it first in the same patch"
-            )
+        overwritten = view.get(target).content is not None
         _check_parents(target, op.move_to, op.line)
         view.set(path, None, None)
     view.set(target, edited.content, current.mode)
-    return _change("moved", path, target, op.path, op.move_to, edited)
+    return _change("moved", path, target, op.path, op.move_to, edited, overwritten=overwritten)
 
 
 def _check_parents(path: Path, raw: str, line: int) -> None:
@@ -355,8 +356,8 @@ def _excerpt(lines: list[str], pattern: list[str], start: int) -> str:
 
 
 def _whole(old_lines: list[str], new_lines: list[str]) -> Edited:
-    """A whole file added or deleted, as an edit."""
-    tag = "insert" if not old_lines else "delete"
+    """A whole file added, deleted or replaced, as an edit."""
+    tag = "replace" if old_lines and new_lines else "insert" if not old_lines else "delete"
     if not old_lines and not new_lines:
         tag = "equal"
     return Edited(b"", old_lines, new_lines,
@@ -364,8 +365,8 @@ def _whole(old_lines: list[str], new_lines: list[str]) -> Edited:
 
 
 def _change(kind: str, path: Path, move_path: Path | None, display: str,
-            display_move: str | None, edited: Edited) -> FileChange:
-    old_name = "/dev/null" if kind == "added" else f"a/{display}"
+            display_move: str | None, edited: Edited, *, overwritten: bool = False) -> FileChange:
+    old_name = "/dev/null" if kind == "added" and not overwritten else f"a/{display}"
     new_name = "/dev/null" if kind == "deleted" else f"b/{display_move or display}"
     diff = unified_diff(edited.old_lines, edited.new_lines, edited.opcodes, old_name, new_name)
-    return FileChange(kind, path, move_path, display, display_move, diff)
+    return FileChange(kind, path, move_path, display, display_move, diff, overwritten)
