@@ -14,7 +14,10 @@ events, scrubbing, durable rollout writes, tool dispatch):
 3. Peak RSS of a real `codex exec --json` process running a task with a sandboxed command, a
    plan and an answer (wait4 rusage of that child), against `python -c pass` as the baseline.
 
-    .venv/bin/python bench/agent_turn.py [--turns 200] [--duration 20 | --full]
+    .venv/bin/python bench/agent_turn.py [--turns 200] [--duration 20 | --full | --smoke]
+
+--smoke (CI): 2 turns of each kind, 2 s of sustained load, one RSS run; exits non-zero if any
+part fails.
 """
 
 from __future__ import annotations
@@ -39,7 +42,8 @@ from codex.agent import Session, SessionSettings, run_task
 from codex.agent.rollout import RolloutWriter
 from codex.approvals import NonInteractiveApprover
 from codex.model import Message, Prompt, resolve_provider
-from codex.protocol import AgentEvent, ApprovalPolicy, UserInput
+from codex.policies import ApprovalPolicy
+from codex.protocol import AgentEvent, UserInput
 from codex.security.profiles import SecurityProfile, resolve_policy
 from support.model_server import (
     Call,
@@ -216,7 +220,11 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=20.0,
                         help="seconds of sustained load (default 20)")
     parser.add_argument("--full", action="store_true", help="sustained load for 120 s")
+    parser.add_argument("--smoke", action="store_true",
+                        help="CI check that the bench runs: 2 turns each, 2 s of load")
     args = parser.parse_args()
+    if args.smoke:
+        args.turns, args.duration = 2, 2.0
     duration = 120.0 if args.full else args.duration
     with tempfile.TemporaryDirectory(prefix="codex-bench-") as tmp, ModelServer() as server:
         root = Path(tmp)
@@ -224,7 +232,7 @@ def main() -> None:
         with_plan: Callable[[], list[Reply]] = lambda: [  # noqa: E731
             responses_reply(Call("update_plan", PLAN, "call_plan")),
             responses_reply(Text(ANSWER))]
-        asyncio.run(overhead(server, root / "warm", 10, text_only))
+        asyncio.run(overhead(server, root / "warm", min(10, args.turns), text_only))
         queued, durable = append_costs(root / "fs")
         print(f"rollout append: {ms(queued)} on the turn (write; fsync queued), "
               f"{ms(durable)} waited through to the disk (write + fsync)")

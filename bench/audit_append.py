@@ -8,7 +8,8 @@ the same bytes to a file in the same directory. Concurrent: N processes appendin
 each; entries per second against N processes doing the raw write+fsync loop.
 Also `verify` throughput (entries per second) over the log written.
 
-Usage: bench/audit_append.py [--runs N] [--procs P] [--per-proc M] [--json]
+Usage: bench/audit_append.py [--runs N] [--procs P] [--per-proc M] [--json] [--smoke]
+--smoke (CI): 20 appends, 2 processes x 10, to prove the bench still runs.
 """
 
 from __future__ import annotations
@@ -116,7 +117,11 @@ def main() -> int:
     parser.add_argument("--procs", type=int, default=8)
     parser.add_argument("--per-proc", type=int, default=250)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--smoke", action="store_true",
+                        help="CI check: 20 appends, 2 processes x 10")
     args = parser.parse_args()
+    if args.smoke:
+        args.runs, args.procs, args.per_proc = 20, 2, 10
     with tempfile.TemporaryDirectory(prefix="codex-audit-bench-") as tmp:
         scratch = Path(tmp)
         results = {"single": single_writer(args.runs, scratch),

@@ -4,11 +4,14 @@ Prints, for a mix of argv commands and `bash -lc` scripts: the time per `evaluat
 ratio to `shlex.split` of the same text (the cheapest conceivable "parse"), and the one-off cost
 of importing bashlex (it builds LALR tables at import) relative to importing `json`.
 
-usage: .venv/bin/python bench/execpolicy_eval.py [ROUNDS]
+usage: .venv/bin/python bench/execpolicy_eval.py [ROUNDS] [--smoke]
+
+--smoke (CI): 2 rounds and one import sample, to prove the bench still runs.
 """
 
 from __future__ import annotations
 
+import argparse
 import shlex
 import subprocess
 import sys
@@ -34,15 +37,21 @@ def per_call(function: object, rounds: int) -> float:
     return (time.perf_counter() - start) / (rounds * len(LINES))
 
 
-def import_time(module: str) -> float:
+def import_time(module: str, samples_wanted: int = 5) -> float:
     code = f"import time; s = time.perf_counter(); import {module}; print(time.perf_counter() - s)"
     samples = [float(subprocess.run([sys.executable, "-c", code], capture_output=True,
-                                    text=True, check=True).stdout) for _ in range(5)]
+                                    text=True, check=True).stdout)
+               for _ in range(samples_wanted)]
     return min(samples)
 
 
 def main() -> None:
-    rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 50
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("rounds", type=int, nargs="?", default=50,
+                        help="passes over the command mix (default 50)")
+    parser.add_argument("--smoke", action="store_true", help="CI check: 2 rounds")
+    args = parser.parse_args()
+    rounds, samples = (2, 1) if args.smoke else (args.rounds, 5)
     evaluate(["bash", "-lc", "true"], workspace=WORKSPACE)  # warm the parser
     baseline = per_call(shlex.split, rounds)
     scripts = per_call(lambda s: evaluate(["bash", "-lc", s], workspace=WORKSPACE), rounds)
@@ -52,7 +61,7 @@ def main() -> None:
           f"({scripts / baseline:.1f}x baseline)")
     print(f"evaluate(argv):              {argvs * 1e6:9.1f} us/command "
           f"({argvs / baseline:.1f}x baseline)")
-    json_import, bashlex_import = import_time("json"), import_time("bashlex")
+    json_import, bashlex_import = import_time("json", samples), import_time("bashlex", samples)
     print(f"import json baseline:        {json_import * 1e3:9.1f} ms")
     print(f"import bashlex (once):       {bashlex_import * 1e3:9.1f} ms "
           f"({bashlex_import / json_import:.0f}x baseline)")

@@ -5,7 +5,9 @@ the same SSE reply (a 300-delta answer plus a function call); the baseline only 
 codex decodes SSE, parses events and builds model events. Prints median/p99 per turn and the
 ratio, plus the client's overhead in milliseconds per turn.
 
-    .venv/bin/python bench/model_stream.py [--turns 200] [--deltas 300]
+    .venv/bin/python bench/model_stream.py [--turns 200] [--deltas 300] [--smoke]
+
+--smoke (CI): 2 turns of 30 deltas, to prove the bench still runs.
 """
 
 from __future__ import annotations
@@ -57,9 +59,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--turns", type=int, default=200)
     parser.add_argument("--deltas", type=int, default=300)
+    parser.add_argument("--smoke", action="store_true", help="CI check: 2 turns, 30 deltas")
     args = parser.parse_args()
+    if args.smoke:
+        args.turns, args.deltas = 2, 30
     with ModelServer() as server:
-        asyncio.run(measure(server, 10, args.deltas))  # warm up
+        asyncio.run(measure(server, min(10, args.turns), args.deltas))  # warm up
         raw, ours = asyncio.run(measure(server, args.turns, args.deltas))
     for name, values in (("raw httpx read (baseline)", raw), ("codex.model stream", ours)):
         print(f"{name:28s} median {statistics.median(values) * 1000:7.2f} ms   "

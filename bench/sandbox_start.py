@@ -15,7 +15,9 @@ Times (wall clock, median of N alternating runs after warm-up):
 Prints each median and the ratios against `true` and against the OpenAI Codex CLI.
 
 Usage: bench/sandbox_start.py [--runs N] [--codex-binary PATH] [--openai-codex PATH]
-                              [--openai-prefix DIR] [--json]
+                              [--openai-prefix DIR] [--json] [--smoke]
+--openai-prefix defaults to $CODEX_BENCH_OPENAI_PREFIX (dev/test sets it to the cached install
+of dev/setup). --smoke (CI): one warm-up and one timed run per subject; any failure exits 1.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 TRUE = shutil.which("true") or "/bin/true"
+OPENAI_PREFIX_ENV = "CODEX_BENCH_OPENAI_PREFIX"
 
 
 @dataclass
@@ -99,11 +102,18 @@ def main() -> int:
                         help="also time a native build (e.g. vendor/<triple>/codex/codex)")
     parser.add_argument("--openai-codex", type=Path, help="the OpenAI Codex CLI binary")
     parser.add_argument("--openai-prefix", type=Path,
-                        help="an npm prefix where @openai/codex is installed")
+                        default=os.environ.get(OPENAI_PREFIX_ENV) or None,
+                        help="an npm prefix where @openai/codex is installed "
+                             f"(default: ${OPENAI_PREFIX_ENV})")
+    parser.add_argument("--smoke", action="store_true",
+                        help="CI check that every subject runs: one timed run each")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
     if args.runs < 1:
         parser.error("--runs must be at least 1")
+    warmups = 1 if args.smoke else 2
+    if args.smoke:
+        args.runs = 1
 
     with tempfile.TemporaryDirectory(prefix="codex-bench-") as tmp:
         ws = Path(tmp)
@@ -136,7 +146,7 @@ def main() -> int:
             subjects.append(Subject("openai codex sandbox", openai_sandbox_argv(openai, env)))
 
         for subject in subjects:  # warm-up (page cache, pyc files)
-            for _ in range(2):
+            for _ in range(warmups):
                 if subject.before:
                     subject.before()
                 timed(subject.argv, ws, env)

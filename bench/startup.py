@@ -11,7 +11,12 @@ rusage of the process tree) and the platform package's packed and unpacked size.
 Targets (from the delivery issue): npm-launched <= 0.7x the Codex CLI's npm-launched start;
 native <= 25 ms and <= 25 MiB; packed platform package <= 25 MB.
 
-Usage: bench/startup.py [--runs N] [--no-openai] [--dist DIR] [--json]
+Usage: bench/startup.py [--runs N] [--no-openai] [--dist DIR] [--json] [--smoke]
+
+$CODEX_BENCH_OPENAI_PREFIX names a directory where `npm install @openai/codex` already ran (dev/test
+passes the cached install of dev/setup); without it the CLI is installed into the bench cache.
+--smoke (CI): one warm-up and one timed run per row; the OpenAI Codex CLI only from
+$CODEX_BENCH_OPENAI_PREFIX (never downloaded); any failure exits non-zero.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 CACHE = Path(os.environ.get("CODEX_BENCH_CACHE") or Path.home() / ".cache" / "codex-bench")
+OPENAI_PREFIX_ENV = "CODEX_BENCH_OPENAI_PREFIX"
 
 
 @dataclass
@@ -49,13 +55,15 @@ def host_triple() -> str:
     return f"{arch}-unknown-linux-{libc}"
 
 
-def measure(name: str, argv: list[str], runs: int, env: dict[str, str] | None = None) -> Measure:
-    """Run argv `runs` times (after 3 warm-ups); wall time and peak RSS of the process tree."""
+def measure(name: str, argv: list[str], runs: int, env: dict[str, str] | None = None,
+            warmups: int = 3) -> Measure:
+    """Run argv `runs` times (after `warmups` runs); wall time and peak RSS of the process
+    tree."""
     times: list[float] = []
     cpu: list[float] = []
     peak = 0
     output = ""
-    for i in range(runs + 3):
+    for i in range(runs + warmups):
         start = time.perf_counter()
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
         out = proc.stdout.read() if proc.stdout else b""
@@ -64,13 +72,13 @@ def measure(name: str, argv: list[str], runs: int, env: dict[str, str] | None = 
         proc.returncode = os.waitstatus_to_exitcode(status)
         if proc.returncode != 0:
             raise SystemExit(f"{name}: {argv} exited {proc.returncode}: {out.decode()[:500]}")
-        if i >= 3:
+        if i >= warmups:
             times.append(elapsed * 1000)
             cpu.append((usage.ru_utime + usage.ru_stime) * 1000)
             peak = max(peak, usage.ru_maxrss)
         output = out.decode().strip()
     times.sort()
-    return Measure(name, statistics.median(times), times[int(len(times) * 0.9) - 1],
+    return Measure(name, statistics.median(times), times[max(0, int(len(times) * 0.9) - 1)],
                    statistics.median(cpu), peak / 1024, output)
 
 
@@ -93,8 +101,12 @@ def ours_via_npm(dist: Path, workdir: Path) -> tuple[Path, dict[str, object]]:
     return prefix / "bin" / "codex", platform_pkg
 
 
-def openai_codex() -> tuple[Path, Path] | None:
-    """The OpenAI Codex CLI in its own cached prefix: (npm shim, native binary)."""
+def openai_codex(installed: Path | None = None) -> tuple[Path, Path] | None:
+    """The OpenAI Codex CLI: (npm shim, native binary), from `installed` (a directory where
+    `npm install @openai/codex` ran) or else from its own cached global prefix."""
+    if installed is not None:
+        return _shim_and_native(installed / "node_modules" / ".bin" / "codex",
+                                installed / "node_modules")
     prefix = CACHE / "openai-codex"
     shim = prefix / "bin" / "codex"
     if not shim.exists():
@@ -106,9 +118,13 @@ def openai_codex() -> tuple[Path, Path] | None:
         except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as err:
             print(f"bench: could not install the OpenAI Codex CLI: {err}", file=sys.stderr)
             return None
-    natives = [p for p in (prefix / "lib" / "node_modules").rglob("codex")
+    return _shim_and_native(shim, prefix / "lib" / "node_modules")
+
+
+def _shim_and_native(shim: Path, modules: Path) -> tuple[Path, Path] | None:
+    natives = [p for p in modules.rglob("codex")
                if p.is_file() and "vendor" in p.parts and os.access(p, os.X_OK)]
-    if not natives:
+    if not shim.exists() or not natives:
         return None
     return shim, natives[0]
 
@@ -120,7 +136,13 @@ def main() -> int:
     parser.add_argument("--dist", type=Path, default=REPO / "dist" / "npm",
                         help="packed tarballs (npm run pack:all); packed here when missing")
     parser.add_argument("--json", action="store_true", help="print results as JSON")
+    parser.add_argument("--smoke", action="store_true",
+                        help="CI check that every row runs: one warm-up, one timed run")
     args = parser.parse_args()
+    warmups = 1 if args.smoke else 3
+    if args.smoke:
+        args.runs = 1
+    installed = os.environ.get(OPENAI_PREFIX_ENV)
 
     native = REPO / "vendor" / host_triple() / "codex" / "codex"
     if not native.exists():
@@ -135,18 +157,23 @@ def main() -> int:
         shim, platform_pkg = ours_via_npm(dist, work)
         env = dict(os.environ, PATH=f"{shim.parent}:{os.environ['PATH']}")
         results = [
-            measure("node -e 0", ["node", "-e", "0"], args.runs),
-            measure("codex native --version", [str(native), "--version"], args.runs),
-            measure("codex npm --version", [str(shim), "--version"], args.runs, env),
+            measure("node -e 0", ["node", "-e", "0"], args.runs, warmups=warmups),
+            measure("codex native --version", [str(native), "--version"], args.runs,
+                    warmups=warmups),
+            measure("codex npm --version", [str(shim), "--version"], args.runs, env,
+                    warmups=warmups),
         ]
-        theirs = None if args.no_openai else openai_codex()
+        skip_openai = args.no_openai or (args.smoke and not installed)
+        theirs = None if skip_openai else openai_codex(Path(installed) if installed else None)
+        if installed and not skip_openai and theirs is None:
+            raise SystemExit(f"${OPENAI_PREFIX_ENV}={installed}: no @openai/codex there")
         if theirs:
             their_shim, their_native = theirs
             results += [
                 measure("openai-codex native --version", [str(their_native), "--version"],
-                        args.runs),
+                        args.runs, warmups=warmups),
                 measure("openai-codex npm --version", [str(their_shim), "--version"],
-                        args.runs),
+                        args.runs, warmups=warmups),
             ]
     by_name = {m.name: m for m in results}
     node = by_name["node -e 0"].median_ms
@@ -174,7 +201,7 @@ def main() -> int:
                           "checks": [{"target": t, "met": ok, "value": v}
                                      for t, ok, v in checks]}, indent=2))
         return 0
-    print(f"runs per row: {args.runs} (after 3 warm-ups); ratios against `node -e 0` "
+    print(f"runs per row: {args.runs} (after {warmups} warm-ups); ratios against `node -e 0` "
           f"({node:.1f} ms) measured in this run")
     print("wall = elapsed time; cpu = user+sys of the process tree (less sensitive to load: on a "
           "busy machine wall >> cpu)")
