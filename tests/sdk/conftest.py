@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e.e2e_helpers import REPO, native_binary
 
+from e2e.e2e_helpers import REPO, native_binary
 from support.model_server import ModelServer, model_server
 
 __all__ = ["model_server", "native_binary"]
@@ -57,7 +57,7 @@ def codex_home(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def sdk(sdk_dir: Path, codex_path: Path, model_server: ModelServer,  # noqa: F811
+def sdk(sdk_dir: Path, codex_path: Path, model_server: ModelServer,
         workspace: Path, codex_home: Path) -> SdkRun:
     """`sdk(scenario, **settings)`: run tests/sdk/sdk_driver.mjs and return its JSON."""
 
