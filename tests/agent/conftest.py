@@ -12,27 +12,12 @@ import pytest
 from agent_helpers import ExecRun, exec_command, exec_env
 
 from support.model_server import ModelServer, model_server  # noqa: F401  (re-exported fixture)
-
-
-@pytest.fixture
-def workspace(tmp_path: Path) -> Path:
-    """An empty git repository to work in."""
-    path = tmp_path / "ws"
-    path.mkdir()
-    subprocess.run(["git", "init", "-q", str(path)], check=True)
-    return path
-
-
-@pytest.fixture
-def codex_home(tmp_path: Path) -> Path:
-    path = tmp_path / "home"
-    path.mkdir()
-    return path
+from support.workspaces import codex_home, workspace  # noqa: F401  (re-exported fixtures)
 
 
 @pytest.fixture
 def run_exec(model_server: ModelServer, workspace: Path,  # noqa: F811
-             codex_home: Path) -> Callable[..., ExecRun]:
+             codex_home: Path) -> Callable[..., ExecRun]:  # noqa: F811
     """Run `codex exec ARGS` to completion against this test's server."""
 
     def run(*args: str, stdin: str | None = None, wire_api: str = "responses",

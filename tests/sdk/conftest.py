@@ -16,8 +16,9 @@ import pytest
 
 from e2e.e2e_helpers import REPO, native_binary
 from support.model_server import ModelServer, model_server
+from support.workspaces import codex_home, workspace
 
-__all__ = ["model_server", "native_binary"]
+__all__ = ["codex_home", "model_server", "native_binary", "workspace"]
 DRIVER = Path(__file__).with_name("sdk_driver.mjs")
 API_KEY = "sk-sdk-conformance"
 
@@ -39,21 +40,6 @@ def codex_path(request: pytest.FixtureRequest) -> Path:
         return Path(sys.executable).with_name("codex")
     binary: Path = request.getfixturevalue("native_binary")
     return binary
-
-
-@pytest.fixture
-def workspace(tmp_path: Path) -> Path:
-    path = tmp_path / "ws"
-    path.mkdir()
-    subprocess.run(["git", "init", "-q", str(path)], check=True)
-    return path
-
-
-@pytest.fixture
-def codex_home(tmp_path: Path) -> Path:
-    path = tmp_path / "home"
-    path.mkdir()
-    return path
 
 
 @pytest.fixture
