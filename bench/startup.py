@@ -126,7 +126,9 @@ def _shim_and_native(shim: Path, modules: Path) -> tuple[Path, Path] | None:
                if p.is_file() and "vendor" in p.parts and os.access(p, os.X_OK)]
     if not shim.exists() or not natives:
         return None
-    return shim, natives[0]
+    # The shim's own platform package, not a copy nested under another package (the SDK
+    # pins its own @openai/codex).
+    return shim, min(natives, key=lambda p: (p.parts.count("node_modules"), str(p)))
 
 
 def main() -> int:
