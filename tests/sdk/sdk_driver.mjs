@@ -28,8 +28,12 @@ async function run() {
       const thread = codex.startThread(threadOptions);
       const { events } = await thread.runStreamed(settings.prompt);
       const seen = [];
-      for await (const event of events) seen.push(event);
-      return { threadId: thread.id, events: seen };
+      try {
+        for await (const event of events) seen.push(event);
+      } catch (error) {
+        return { threadId: thread.id, events: seen, error: { message: String(error.message) } };
+      }
+      return { threadId: thread.id, events: seen, error: null };
     }
     case "resume": {
       const first = codex.startThread(threadOptions);

@@ -16,6 +16,7 @@ from support.model_server import (
     Call,
     ModelServer,
     Pause,
+    error_reply,
     responses_custom_tool_call,
     responses_function_call,
     responses_reply,
@@ -65,6 +66,7 @@ def test_run_streamed_yields_the_codex_event_sequence(sdk: SdkRun, model_server:
     out = sdk("runStreamed", prompt="write hello.txt", threadOptions=WRITE)
     assert out["ok"], out
     events = out["result"]["events"]
+    assert out["result"]["error"] is None
     assert [(e["type"], e.get("item", {}).get("type")) for e in events] == [
         ("thread.started", None), ("turn.started", None),
         ("item.started", "file_change"), ("item.completed", "file_change"),
@@ -152,3 +154,15 @@ def test_approval_policy_decides_whether_a_command_runs(
         (output,) = [i for i in model_server.requests[1].json["input"]
                      if i["type"] == "function_call_output"]
         assert "untrusted" in output["output"] or "approval" in output["output"].lower()
+
+
+def test_a_failed_turn_is_an_error_the_sdk_throws(sdk: SdkRun, model_server: ModelServer) -> None:
+    model_server.enqueue(*[error_reply(400, "this model does not exist", "model_not_found")] * 2)
+    out = sdk("run", prompt="hi", threadOptions={"skipGitRepoCheck": True})
+    assert not out["ok"]  # run() saw turn.failed and threw its message
+    assert "this model does not exist" in out["error"]["message"], out
+    streamed = sdk("runStreamed", prompt="hi", threadOptions={"skipGitRepoCheck": True})
+    events, error = streamed["result"]["events"], streamed["result"]["error"]
+    assert [e["type"] for e in events] == ["thread.started", "turn.started", "turn.failed"]
+    assert "this model does not exist" in events[-1]["error"]["message"]
+    assert "exited with code 1" in error["message"]  # after the events: our exit code 1
