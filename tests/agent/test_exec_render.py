@@ -8,6 +8,8 @@ from codex.cli.exec_render import OUTPUT_LINES, HumanRenderer, JsonRenderer
 from codex.protocol import (
     AgentMessageItem,
     CommandExecutionItem,
+    FileChangeItem,
+    FileUpdateChange,
     ItemCompleted,
     ItemStarted,
     LiveCommandOutput,
@@ -65,3 +67,12 @@ def test_json_renderer_prints_thread_events_only() -> None:
     render(TurnStarted())
     render(LiveTextDelta(text="not in the JSON stream"))
     assert out.getvalue() == '{"type":"turn.started"}\n'
+
+
+def test_a_patch_is_reported_once_when_it_completes() -> None:
+    render, _out, err = _renderer(stream=False)
+    changes = (FileUpdateChange(path="/ws/a.txt", kind="add"),)
+    render(ItemStarted(item=FileChangeItem(id="item_0", changes=changes, status="in_progress")))
+    assert err.getvalue() == ""  # in progress is neither applied nor failed yet
+    render(ItemCompleted(item=FileChangeItem(id="item_0", changes=changes)))
+    assert err.getvalue().strip() == "patch applied: add /ws/a.txt"

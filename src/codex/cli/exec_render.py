@@ -131,7 +131,7 @@ class HumanRenderer:
             self._note(item.text, "dim italic")
         elif isinstance(item, CommandExecutionItem):
             self._command(item, done)
-        elif isinstance(item, FileChangeItem):
+        elif isinstance(item, FileChangeItem) and done:  # its diffs already showed progress
             names = ", ".join(f"{c.kind} {c.path}" for c in item.changes) or "no file"
             if item.status == "completed":
                 self._note(f"patch applied: {names}", "green")
