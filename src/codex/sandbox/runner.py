@@ -251,7 +251,9 @@ def prepare(request: SandboxRequest) -> PreparedRun:
             writable_roots=setup.roots, protected_subpaths=list(policy.protected_subpaths),
             masked_paths=_masked_paths(policy), private_tmp=setup.private_tmp,
             allow_degraded=request.allow_degraded, parent_pid=os.getpid(),
-            pids_cgroup=setup.cgroup)
+            pids_cgroup=setup.cgroup,
+            read_only_paths=[str(p) for p in policy.read_only_paths],
+            denied_paths=[str(p) for p in policy.denied_paths])
         return PreparedRun(request, setup, before, spec)
     except BaseException:
         setup.cleanup()

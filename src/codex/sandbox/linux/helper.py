@@ -4,8 +4,9 @@ Started by the runner as `<codex> __codex_sandbox_helper__ SPEC_FD STATUS_FD`; i
 spec, confines itself, and starts the command when GO follows on SPEC_FD (codex.sandbox.linux
 .spec), so the runner may send the spec before its guards have decided. It imports only
 the stdlib and `codex.sandbox.linux.*` (pyseccomp lazily). Layers, in order (SANDBOX.md):
-probe, process hygiene, namespaces (user, PID, mount, IPC, network), mounts (fresh /proc,
-private /dev/shm and ptys, read-only protected paths, masked secrets), privilege drop,
+probe, process hygiene, namespaces (user, PID, mount, IPC, network), mounts (every mount
+read-only but the writable roots, fresh /proc, private /dev/shm and ptys, read-only
+protected paths, masked secrets), privilege drop,
 no_new_privs, Landlock, seccomp, exec.
 
 Process shape with a PID namespace:
@@ -319,18 +320,27 @@ def setup_mounts(spec: HelperSpec, progress: Progress, report: mounts.MountRepor
                  pidns: bool) -> bool:
     """Mount layer; returns whether the private /dev (shm, ptys) is in place."""
     if not pidns:
-        for name in (L.PROTECTED, L.MASKS):
+        for name in (L.READ_ONLY_MOUNTS, L.PROTECTED, L.MASKS):
             progress.missing(name, "no mount namespace")
         return False
     if not _step(progress, L.MOUNTNS, mounts.make_private):
-        for name in (L.PROTECTED, L.MASKS):
+        for name in (L.READ_ONLY_MOUNTS, L.PROTECTED, L.MASKS):
             progress.missing(name, "mounts are not private")
         return False
+    writable = spec.writable_roots + ([spec.private_tmp] if spec.private_tmp else [])
+
+    def read_only_outside() -> None:
+        keep = mounts.writable_flags(writable)
+        mounts.readonly_everything()
+        mounts.rebind_writable(keep)
+
+    progress.attempt(L.READ_ONLY_MOUNTS, read_only_outside)
     _step(progress, L.PIDNS, mounts.mount_proc)
     private_dev = _step(progress, L.MOUNTNS, mounts.private_dev)
     progress.attempt(L.PROTECTED, lambda: mounts.protect(
-        spec.writable_roots, spec.protected_subpaths, report))
-    progress.attempt(L.MASKS, lambda: mounts.mask(spec.masked_paths, report))
+        spec.writable_roots, spec.protected_subpaths, report, spec.read_only_paths))
+    progress.attempt(L.MASKS, lambda: mounts.mask(spec.masked_paths, report,
+                                                  spec.denied_paths))
     return private_dev
 
 

@@ -25,7 +25,8 @@ class HelperSpec:
                  confined: bool, network: bool, writable_roots: list[str],
                  protected_subpaths: list[str], masked_paths: list[str],
                  private_tmp: str | None, allow_degraded: bool, parent_pid: int,
-                 pids_cgroup: str | None = None) -> None:
+                 pids_cgroup: str | None = None, read_only_paths: list[str] | None = None,
+                 denied_paths: list[str] | None = None) -> None:
         self.argv = argv
         self.cwd = cwd
         self.env = env
@@ -39,6 +40,8 @@ class HelperSpec:
         self.allow_degraded = allow_degraded
         self.parent_pid = parent_pid
         self.pids_cgroup = pids_cgroup
+        self.read_only_paths = read_only_paths or []
+        self.denied_paths = denied_paths or []
 
     @property
     def read_only(self) -> bool:
