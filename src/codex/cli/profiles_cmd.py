@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -36,7 +36,7 @@ def profiles(
     config = load_effective_config(ctx)
     custom_current = config.permission_profile
     current = None if custom_current is not None else config.security_profile
-    rows = []
+    rows: list[dict[str, Any]] = []
     for profile in SecurityProfile:
         description = DESCRIPTIONS[profile]
         rows.append({
