@@ -38,7 +38,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from codex.config.home import codex_home
 from codex.policies import SandboxPolicy
@@ -48,14 +48,23 @@ from codex.sandbox.layer_names import ENV, SESSION, STDIN
 from codex.sandbox.linux import HELPER_TOKEN
 from codex.sandbox.linux.spec import GO, HelperSpec, decode_status
 
+if TYPE_CHECKING:
+    import socket
+
+    from codex.sandbox.proxy import DomainProxy
+
 EXIT_TIMEOUT = 124
 EXIT_NOT_EXECUTABLE = 126
 EXIT_NOT_FOUND = 127
 HELPER_FAILED = 125
 UNCONFINED_GRACE_S = 3.0
+PROXY_HANDOVER_S = 30.0
 SIGKILL = getattr(signal, "SIGKILL", 9)
 
 OutputCallback = Callable[[str, bytes], None]
+# (host, port, allowed, reason) for each decision of the domain allow-list proxy; raising
+# refuses that connection (an unrecorded decision must not take effect).
+NetworkCallback = Callable[[str, int, bool, str], None]
 
 
 class SandboxUnavailable(Exception):
@@ -101,6 +110,7 @@ class SandboxRequest:
     scan_hardlinks: bool = True
     workspace: Path | None = None
     prepared: PreparedRun | None = None
+    on_network: NetworkCallback | None = None
 
 
 @dataclass
@@ -208,6 +218,11 @@ class _Setup:
             explicit = dict(request.env)
             if private_tmp:
                 explicit.setdefault("TMPDIR", private_tmp)
+            if _uses_proxy(policy):
+                from codex.sandbox.proxy import proxy_environment
+
+                for name, value in proxy_environment().items():
+                    explicit.setdefault(name, value)
             setup.command_env = sandbox_env.scrub(os.environ, explicit,
                                                   request.env_passthrough)
         except BaseException:
@@ -254,10 +269,15 @@ def prepare(request: SandboxRequest) -> PreparedRun:
             pids_cgroup=setup.cgroup,
             read_only_paths=[str(p) for p in policy.read_only_paths],
             denied_paths=[str(p) for p in policy.denied_paths])
-        return PreparedRun(request, setup, before, spec)
+        return PreparedRun(request, setup, before, spec, proxy=_uses_proxy(policy))
     except BaseException:
         setup.cleanup()
         raise
+
+
+def _uses_proxy(policy: SandboxPolicy) -> bool:
+    """A domain allow-list: the command's only way out is the codex proxy."""
+    return policy.confined and bool(policy.allowed_domains)
 
 
 def _private_tmp() -> str:
@@ -307,7 +327,10 @@ def _spawn_elsewhere(request: SandboxRequest, command_env: dict[str, str],
             raise SandboxUnavailable(policy.profile, "seatbelt", "/usr/bin/sandbox-exec not found")
         argv = macos.seatbelt_policy(policy, private_tmp=private_tmp).command(argv)
         layers.append("seatbelt")
-    elif policy.confined:
+    if policy.confined and policy.allowed_domains:
+        raise SandboxUnavailable(policy.profile, "network-proxy",
+                                 "domain allow-lists are enforced on Linux only")
+    elif policy.confined and sys.platform != "darwin":
         from codex.sandbox import windows
 
         raise SandboxUnavailable(policy.profile, windows.LAYER, windows.REASON)
@@ -353,23 +376,34 @@ class PreparedRun:
     """
 
     def __init__(self, request: SandboxRequest, setup: _Setup, before: set[str],
-                 spec: HelperSpec) -> None:
+                 spec: HelperSpec, proxy: bool = False) -> None:
         self.key = _request_key(request)
         self.setup, self.before, self.spec = setup, before, spec
         spec_r, self.spec_w = os.pipe()
         self.status_r, status_w = os.pipe()
+        passed = [spec_r, status_w]
+        self.proxy_channel: socket.socket | None = None
+        if proxy:
+            import socket
+
+            from codex.sandbox.proxy import PROXY_PORT
+
+            self.proxy_channel, child_end = socket.socketpair()
+            spec.proxy_port, spec.proxy_fd = PROXY_PORT, child_end.detach()
+            passed.append(spec.proxy_fd)
         stdin, out = _stdio(request)
         try:
             proc = subprocess.Popen(
                 [*helper_command(), str(spec_r), str(status_w)], executable=_SELF_EXE,
                 cwd="/", env={}, stdin=stdin, stdout=out, stderr=out,
-                pass_fds=(spec_r, status_w), start_new_session=True)
+                pass_fds=tuple(passed), start_new_session=True)
         except BaseException:
-            for fd in (spec_r, self.spec_w, self.status_r, status_w):
+            for fd in (*passed, self.spec_w, self.status_r):
                 os.close(fd)
+            self._close_channel()
             raise
-        os.close(spec_r)
-        os.close(status_w)
+        for fd in passed:
+            os.close(fd)
         self.proc: subprocess.Popen[bytes] | None = proc
         with suppress(BrokenPipeError):  # the helper died first; its exit status says why
             os.write(self.spec_w, spec.to_frame())
@@ -383,7 +417,9 @@ class PreparedRun:
         proc, self.proc = self.proc, None
         if proc is None:
             raise SandboxError("this prepared run was already used or abandoned")
+        proxy = None
         try:
+            proxy = self._start_proxy(request)
             start = time.monotonic()
             try:
                 os.write(self.spec_w, GO)
@@ -402,7 +438,39 @@ class PreparedRun:
                 self.before | set(result.protected), codex_home())
             return self.setup.complete(result, request)
         finally:
+            if proxy is not None:
+                proxy.stop()
+            self._close_channel()
             self.setup.cleanup()
+
+    def _start_proxy(self, request: SandboxRequest) -> DomainProxy | None:
+        """Receive the listener the helper opened in the command's network namespace and
+        serve the allow-list on it (nothing when the helper failed first: the run then
+        reports why)."""
+        channel = self.proxy_channel
+        if channel is None:
+            return None
+        import socket
+
+        from codex.sandbox.proxy import DomainProxy
+
+        channel.settimeout(PROXY_HANDOVER_S)
+        try:
+            _, fds, _, _ = socket.recv_fds(channel, 16, 1)
+        except OSError:
+            return None
+        if not fds:
+            return None
+        policy = request.policy
+        proxy = DomainProxy(socket.socket(fileno=fds[0]), policy.allowed_domains,
+                            policy.denied_domains, request.on_network or _unrecorded)
+        proxy.start()
+        return proxy
+
+    def _close_channel(self) -> None:
+        if self.proxy_channel is not None:
+            self.proxy_channel.close()
+            self.proxy_channel = None
 
     def abandon(self) -> None:
         """Call the run off (a no-op once finished or abandoned)."""
@@ -417,7 +485,12 @@ class PreparedRun:
         for stream in (proc.stdout, proc.stderr):
             if stream is not None:
                 stream.close()
+        self._close_channel()
         self.setup.cleanup()
+
+
+def _unrecorded(host: str, port: int, allowed: bool, reason: str) -> None:
+    """Proxy decisions of a run nobody audits (a library caller without a callback)."""
 
 
 def _request_key(request: SandboxRequest) -> tuple[object, ...]:

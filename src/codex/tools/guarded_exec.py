@@ -226,7 +226,7 @@ def _run(guard: Guard, request: ExecRequest, decision: PolicyDecision,
     policy = UNSANDBOXED if request.escalated else request.policy
     tail = _Tail()
     try:
-        result = _execute(guard, request, policy, tail)
+        result = _execute(guard, request, policy, tail, trail)
     except SandboxUnavailable as exc:
         reason = str(exc)
         trail.record(Operation.COMMAND_EXEC, Decision.DENIED, reason + where, profile)
@@ -302,7 +302,7 @@ def _retry_unsandboxed(guard: Guard, request: ExecRequest, decision: PolicyDecis
     trail.record(Operation.COMMAND_EXEC, Decision.ALLOWED,
                  f"re-run without the sandbox: {verdict.reason}{where}", UNSANDBOXED_PROFILE)
     try:
-        result = _execute(guard, request, UNSANDBOXED, _Tail())
+        result = _execute(guard, request, UNSANDBOXED, _Tail(), trail)
     except SandboxError as exc:
         trail.record(Operation.COMMAND_EXEC, Decision.DENIED, f"not run: {exc}{where}",
                      UNSANDBOXED_PROFILE)
@@ -337,7 +337,7 @@ class _Tail:
 
 
 def _execute(guard: Guard, request: ExecRequest, policy: SandboxPolicy,
-             tail: _Tail) -> SandboxResult:
+             tail: _Tail, trail: _Trail) -> SandboxResult:
     on_output = request.on_output
     if on_output is not None:
         forward = on_output
@@ -352,7 +352,10 @@ def _execute(guard: Guard, request: ExecRequest, policy: SandboxPolicy,
         timeout_s=request.timeout_s,
         allow_degraded=guard.allow_degraded, env=dict(guard.env),
         env_passthrough=guard.env_passthrough, capture=request.capture, on_output=on_output,
-        stdin=request.stdin, prepared=request.prepared))
+        stdin=request.stdin, prepared=request.prepared,
+        on_network=lambda host, port, allowed, reason: trail.record(
+            Operation.NETWORK, Decision.ALLOWED if allowed else Decision.DENIED,
+            f"domain allow-list proxy: {reason}", policy.profile, target=f"{host}:{port}")))
 
 
 def sandbox_failure(result: SandboxResult, output: bytes | None) -> str | None:

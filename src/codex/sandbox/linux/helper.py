@@ -150,7 +150,8 @@ def confine_and_run(spec: HelperSpec, status: Status, progress: Progress, go_fd:
     if not spec.confined:
         return run_unconfined(spec, status, progress, go_fd)
     abi, abi_error = probe.landlock_abi()
-    progress.attempt(L.HYGIENE, lambda: hygiene(spec, (status.fd, go_fd)))
+    keep = (status.fd, go_fd) if spec.proxy_fd is None else (status.fd, go_fd, spec.proxy_fd)
+    progress.attempt(L.HYGIENE, lambda: hygiene(spec, keep))
     limit_processes(spec, progress)
     progress.applied += [L.ENV, L.STDIN, L.SESSION]
     pidns = enter_namespaces(spec, progress)
@@ -162,12 +163,19 @@ def confine_and_run(spec: HelperSpec, status: Status, progress: Progress, go_fd:
         if init_pid:
             os.close(alive_r)
             os.close(go_fd)  # init waits for GO
+            if spec.proxy_fd is not None:
+                os.close(spec.proxy_fd)  # init hands the listener over
             return supervise(init_pid)
         os.close(alive_w)
         sc.prctl(sc.PR_SET_PDEATHSIG, signal.SIGKILL)
         _exit_if_orphaned(alive_r)
     report = mounts.MountReport()
     private_dev = setup_mounts(spec, progress, report, pidns)
+    if spec.proxy_port is not None:
+        if pidns:
+            progress.attempt(L.PROXY, lambda: hand_over_proxy_listener(spec))
+        else:
+            progress.missing(L.PROXY, "no network namespace to isolate the command in")
     drop_privileges(progress)
     progress.attempt(L.NNP, lambda: sc.prctl(sc.PR_SET_NO_NEW_PRIVS, 1))
     try:
@@ -344,6 +352,29 @@ def setup_mounts(spec: HelperSpec, progress: Progress, report: mounts.MountRepor
     return private_dev
 
 
+def hand_over_proxy_listener(spec: HelperSpec) -> None:
+    """Inside the new network namespace: bring `lo` up, listen on 127.0.0.1:proxy_port and
+    pass the listening socket to the runner (SCM_RIGHTS), whose proxy accepts on it. The
+    command's only way out is that port (codex.sandbox.proxy)."""
+    import fcntl
+    import socket
+    import struct
+
+    siocsifflags, iff_up_loopback_running = 0x8914, 0x1 | 0x8 | 0x40
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as ctl:
+        fcntl.ioctl(ctl, siocsifflags, struct.pack("16sH14s", b"lo", iff_up_loopback_running,
+                                                   b""))
+    channel = socket.socket(fileno=spec.proxy_fd)
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener:
+            listener.bind(("127.0.0.1", spec.proxy_port or 0))
+            listener.listen(128)
+            socket.send_fds(channel, [b"L"], [listener.fileno()])
+    finally:
+        channel.close()
+        spec.proxy_fd = None
+
+
 def _step(progress: Progress, layer: str, step: Callable[[], object]) -> bool:
     """A sub-step of a layer already listed as applied: on failure the layer is withdrawn."""
     try:
@@ -399,7 +430,8 @@ def apply_landlock(spec: HelperSpec, progress: Progress, abi: int, abi_error: st
     if private_dev:
         writable.append("/dev/shm")
         devices += ["/dev/pts", "/dev/ptmx"]
-    plan = landlock.plan_for(abi, writable, devices, spec.network)
+    ports = (spec.proxy_port,) if spec.proxy_port is not None else ()
+    plan = landlock.plan_for(abi, writable, devices, spec.network, ports)
     try:
         applied = landlock.apply(plan)
     except OSError as exc:
@@ -413,7 +445,9 @@ def apply_landlock(spec: HelperSpec, progress: Progress, abi: int, abi_error: st
 
 
 def load_seccomp(spec: HelperSpec) -> None:
-    seccomp_filter.load(network=spec.network, read_only=spec.read_only)
+    # With the proxy, TCP sockets are needed to reach it; the namespace has nothing else.
+    seccomp_filter.load(network=spec.network or spec.proxy_port is not None,
+                        read_only=spec.read_only)
 
 
 def supervise(child: int) -> int:

@@ -26,7 +26,8 @@ class HelperSpec:
                  protected_subpaths: list[str], masked_paths: list[str],
                  private_tmp: str | None, allow_degraded: bool, parent_pid: int,
                  pids_cgroup: str | None = None, read_only_paths: list[str] | None = None,
-                 denied_paths: list[str] | None = None) -> None:
+                 denied_paths: list[str] | None = None, proxy_port: int | None = None,
+                 proxy_fd: int | None = None) -> None:
         self.argv = argv
         self.cwd = cwd
         self.env = env
@@ -42,6 +43,10 @@ class HelperSpec:
         self.pids_cgroup = pids_cgroup
         self.read_only_paths = read_only_paths or []
         self.denied_paths = denied_paths or []
+        # Domain allow-list: the helper listens on 127.0.0.1:proxy_port inside the command's
+        # network namespace and hands the listener to the runner over proxy_fd.
+        self.proxy_port = proxy_port
+        self.proxy_fd = proxy_fd
 
     @property
     def read_only(self) -> bool:
