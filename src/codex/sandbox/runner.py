@@ -46,7 +46,7 @@ from codex.sandbox import env as sandbox_env
 from codex.sandbox import hardlinks, quarantine
 from codex.sandbox.layer_names import ENV, SESSION, STDIN
 from codex.sandbox.linux import HELPER_TOKEN
-from codex.sandbox.linux.spec import GO, HelperSpec, decode_status
+from codex.sandbox.linux.spec import GO, HelperSpec, decode_status, encode_frame
 
 if TYPE_CHECKING:
     import socket
@@ -249,12 +249,16 @@ class _Setup:
             self.cgroup = None
 
 
-def prepare(request: SandboxRequest) -> PreparedRun:
+def prepare(request: SandboxRequest, *, warm: bool = False) -> PreparedRun:
     """Linux: start the helper with the request's spec. It confines itself right away and
     waits; `finish` starts the command, `abandon` calls it off. So a caller can confine while
     its guards are still deciding (`codex sandbox` does). Confining changes nothing outside
     the helper's namespaces, except that a `.git` without `hooks` in a writable root gets an
-    empty one (as git itself would make) so it can be made read-only."""
+    empty one (as git itself would make) so it can be made read-only.
+
+    `warm`: confine ahead of a command not known yet (an agent session's next one); the run
+    then serves any request with the same policy, environment and streams, and `finish`
+    sends that request's argv and working directory instead of GO."""
     _check(request)
     setup = _Setup.create(request)
     try:
@@ -268,7 +272,9 @@ def prepare(request: SandboxRequest) -> PreparedRun:
             allow_degraded=request.allow_degraded, parent_pid=os.getpid(),
             pids_cgroup=setup.cgroup,
             read_only_paths=[str(p) for p in policy.read_only_paths],
-            denied_paths=[str(p) for p in policy.denied_paths])
+            denied_paths=[str(p) for p in policy.denied_paths], deferred=warm)
+        if warm:
+            spec.argv, spec.cwd = [], str(request.workspace or request.cwd)
         return PreparedRun(request, setup, before, spec, proxy=_uses_proxy(policy))
     except BaseException:
         setup.cleanup()
@@ -377,7 +383,7 @@ class PreparedRun:
 
     def __init__(self, request: SandboxRequest, setup: _Setup, before: set[str],
                  spec: HelperSpec, proxy: bool = False) -> None:
-        self.key = _request_key(request)
+        self.key = _request_key(request, warm=spec.deferred)
         self.setup, self.before, self.spec = setup, before, spec
         spec_r, self.spec_w = os.pipe()
         self.status_r, status_w = os.pipe()
@@ -410,7 +416,8 @@ class PreparedRun:
 
     def serves(self, request: SandboxRequest) -> bool:
         """Whether this (unused) run is the one `request` asks for."""
-        return self.proc is not None and self.key == _request_key(request)
+        return self.proc is not None and self.key == _request_key(request,
+                                                                  warm=self.spec.deferred)
 
     def finish(self, request: SandboxRequest) -> SandboxResult:
         """Start the command and see the run through (timeout, output, quarantine)."""
@@ -421,8 +428,11 @@ class PreparedRun:
         try:
             proxy = self._start_proxy(request)
             start = time.monotonic()
+            go = GO
+            if self.spec.deferred:
+                go = encode_frame({"argv": list(request.argv), "cwd": str(request.cwd)})
             try:
-                os.write(self.spec_w, GO)
+                os.write(self.spec_w, go)
             except BrokenPipeError:
                 pass
             finally:
@@ -493,9 +503,11 @@ def _unrecorded(host: str, port: int, allowed: bool, reason: str) -> None:
     """Proxy decisions of a run nobody audits (a library caller without a callback)."""
 
 
-def _request_key(request: SandboxRequest) -> tuple[object, ...]:
-    """What a prepared run fixes in advance (everything but the timeout)."""
-    return (request.policy, tuple(request.argv), str(request.cwd),
+def _request_key(request: SandboxRequest, warm: bool = False) -> tuple[object, ...]:
+    """What a prepared run fixes in advance (everything but the timeout; for a warm run,
+    also not the command and its working directory)."""
+    command = () if warm else (tuple(request.argv), str(request.cwd))
+    return (request.policy, *command,
             tuple(sorted(request.env.items())), tuple(request.env_passthrough),
             request.allow_degraded, _stdio(request), request.scan_hardlinks,
             str(request.workspace))

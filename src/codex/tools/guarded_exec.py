@@ -30,7 +30,7 @@ from __future__ import annotations
 import shlex
 import signal
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 
@@ -48,6 +48,7 @@ from codex.execpolicy import PolicyDecision, RuleSet, evaluate, load_rules
 from codex.policies import ApprovalPolicy, SandboxPolicy
 from codex.sandbox import SandboxRequest, SandboxResult, SandboxUnavailable, run_sandboxed
 from codex.sandbox.runner import PreparedRun, SandboxError
+from codex.tools.warm_shell import WarmHelper
 
 # Exit status of a command the guards did not let run ("found but cannot be executed").
 REFUSED_EXIT_CODE = 126
@@ -137,6 +138,8 @@ class Guard:
     allow_degraded: bool = False
     env: dict[str, str] = field(default_factory=dict)
     env_passthrough: tuple[str, ...] = ()
+    # An agent session's warm helper (codex.tools.warm_shell); None runs cold.
+    warm: WarmHelper | None = None
 
     @classmethod
     def create(
@@ -347,7 +350,7 @@ def _execute(guard: Guard, request: ExecRequest, policy: SandboxPolicy,
             forward(stream, chunk)
 
         on_output = on_output_tapped
-    return run_sandboxed(SandboxRequest(
+    sandbox_request = SandboxRequest(
         policy=policy, argv=list(request.argv), cwd=request.cwd, workspace=request.workspace,
         timeout_s=request.timeout_s,
         allow_degraded=guard.allow_degraded, env=dict(guard.env),
@@ -355,7 +358,15 @@ def _execute(guard: Guard, request: ExecRequest, policy: SandboxPolicy,
         stdin=request.stdin, prepared=request.prepared,
         on_network=lambda host, port, allowed, reason: trail.record(
             Operation.NETWORK, Decision.ALLOWED if allowed else Decision.DENIED,
-            f"domain allow-list proxy: {reason}", policy.profile, target=f"{host}:{port}")))
+            f"domain allow-list proxy: {reason}", policy.profile, target=f"{host}:{port}"))
+    warm = guard.warm
+    if warm is None or not warm.usable(sandbox_request):
+        return run_sandboxed(sandbox_request)
+    if sandbox_request.prepared is None:
+        sandbox_request = replace(sandbox_request, prepared=warm.take(sandbox_request))
+    result = run_sandboxed(sandbox_request)
+    warm.refill(sandbox_request)  # the next command of the session finds it confined
+    return result
 
 
 def sandbox_failure(result: SandboxResult, output: bytes | None) -> str | None:

@@ -33,7 +33,13 @@ import signal
 from codex.sandbox import layer_names as L
 from codex.sandbox.linux import landlock, mounts, pids_cgroup, probe, seccomp_filter
 from codex.sandbox.linux import syscalls as sc
-from codex.sandbox.linux.spec import HelperSpec, encode_frame, read_frame, wait_for_go
+from codex.sandbox.linux.spec import (
+    HelperSpec,
+    encode_frame,
+    read_frame,
+    wait_for_command,
+    wait_for_go,
+)
 
 # Startup discipline: no `typing`, `dataclasses`, `json` or `re` on this path (each costs
 # milliseconds on every sandboxed command); type-only imports hide behind this constant.
@@ -190,9 +196,31 @@ def confine_and_run(spec: HelperSpec, status: Status, progress: Progress, go_fd:
         "unavailable": progress.unavailable, "landlock_abi": abi,
         "protected": report.protected, "masked": report.masked,
     })
-    if not wait_for_go(go_fd):
+    if spec.deferred:
+        if not _receive_command(spec, status, go_fd):
+            return HELPER_FAILED
+    elif not wait_for_go(go_fd):
         return HELPER_FAILED  # called off: the command never starts
     return run_command(spec, status, pid1=pidns)
+
+
+def _receive_command(spec: HelperSpec, status: Status, go_fd: int) -> bool:
+    """A warm helper learns its command only now: argv and working directory."""
+    command = wait_for_command(go_fd)
+    if command is None:
+        return False  # called off: the session ended or its policy changed
+    argv, cwd = command.get("argv"), command.get("cwd")
+    if not isinstance(argv, list) or not argv or not all(isinstance(a, str) for a in argv) \
+            or not isinstance(cwd, str):
+        status.send({"error": "bad command frame"})
+        return False
+    try:
+        os.chdir(cwd)
+    except OSError as exc:
+        status.send({"error": f"cannot enter {cwd}: {exc.strerror}"})
+        return False
+    spec.argv, spec.cwd = argv, cwd
+    return True
 
 
 def _exit_if_orphaned(alive_r: int) -> None:

@@ -27,7 +27,7 @@ class HelperSpec:
                  private_tmp: str | None, allow_degraded: bool, parent_pid: int,
                  pids_cgroup: str | None = None, read_only_paths: list[str] | None = None,
                  denied_paths: list[str] | None = None, proxy_port: int | None = None,
-                 proxy_fd: int | None = None) -> None:
+                 proxy_fd: int | None = None, deferred: bool = False) -> None:
         self.argv = argv
         self.cwd = cwd
         self.env = env
@@ -47,6 +47,9 @@ class HelperSpec:
         # network namespace and hands the listener to the runner over proxy_fd.
         self.proxy_port = proxy_port
         self.proxy_fd = proxy_fd
+        # A warm helper: confined ahead of a command not known yet; argv and cwd come in
+        # the command frame that replaces GO (`wait_for_command`).
+        self.deferred = deferred
 
     @property
     def read_only(self) -> bool:
@@ -92,6 +95,18 @@ def wait_for_go(fd: int) -> bool:
         return False
     finally:
         os.close(fd)
+
+
+def wait_for_command(fd: int) -> dict[str, object] | None:
+    """A warm helper's GO: the command frame ({"argv", "cwd"}), or None when the run is
+    called off (end of file); closes `fd`."""
+    try:
+        message = marshal.loads(read_frame(fd))
+    except (OSError, EOFError, ValueError, TypeError):
+        return None
+    finally:
+        os.close(fd)
+    return message if isinstance(message, dict) else None
 
 
 def encode_frame(message: dict[str, object]) -> bytes:
