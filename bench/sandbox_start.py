@@ -8,14 +8,16 @@ Times (wall clock, median of N alternating runs after warm-up):
 - the same through a native build, when --codex-binary is given, twice: as a repeated command
   (its settings cached, so it takes the stdlib-only fast lane) and as the first run after a
   config change (cache emptied before each sample: the full typer + pydantic path),
-- the OpenAI Codex CLI's own sandbox start (`codex sandbox -- true`, or `codex sandbox linux
-  --full-auto -- true` on versions whose --help lists that subcommand), when its native
+- the OpenAI Codex CLI's own sandbox start (`codex sandbox -P :read-only -- true` on
+  versions with permission profiles (0.171 needs -P), `codex sandbox -- true` before them,
+  or `codex sandbox linux --full-auto -- true` on versions whose --help lists that
+  subcommand), when its native
   binary is found: pass --openai-codex PATH, or install
   it with `npm install --prefix DIR @openai/codex` and pass --openai-prefix DIR.
 Prints each median and the ratios against `true` and against the OpenAI Codex CLI.
 
 Usage: bench/sandbox_start.py [--runs N] [--codex-binary PATH] [--openai-codex PATH]
-                              [--openai-prefix DIR] [--json]
+                              [--openai-prefix DIR] [--json] [--smoke]
 """
 
 from __future__ import annotations
@@ -89,6 +91,8 @@ def openai_sandbox_argv(binary: Path, env: dict[str, str]) -> list[str]:
                                     timeout=30).stdout
         flags = ["--full-auto"] if "--full-auto" in linux_help else []
         return [str(binary), "sandbox", "linux", *flags, "--", TRUE]
+    if "--permission-profile" in help_text:
+        return [str(binary), "sandbox", "-P", ":read-only", "--", TRUE]
     return [str(binary), "sandbox", "--", TRUE]
 
 
@@ -101,7 +105,11 @@ def main() -> int:
     parser.add_argument("--openai-prefix", type=Path,
                         help="an npm prefix where @openai/codex is installed")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--smoke", action="store_true",
+                        help="2 runs, 1 warm-up: proves the benchmark still works (CI)")
     args = parser.parse_args()
+    if args.smoke:
+        args.runs = 2
     if args.runs < 1:
         parser.error("--runs must be at least 1")
 
@@ -136,7 +144,7 @@ def main() -> int:
             subjects.append(Subject("openai codex sandbox", openai_sandbox_argv(openai, env)))
 
         for subject in subjects:  # warm-up (page cache, pyc files)
-            for _ in range(2):
+            for _ in range(1 if args.smoke else 2):
                 if subject.before:
                     subject.before()
                 timed(subject.argv, ws, env)
