@@ -326,6 +326,11 @@ def _spawn_elsewhere(request: SandboxRequest, command_env: dict[str, str],
     policy = request.policy
     argv = list(request.argv)
     layers = [ENV, STDIN, SESSION]
+    if policy.confined and (policy.allowed_domains or policy.read_only_paths
+                            or policy.denied_paths):
+        raise SandboxUnavailable(policy.profile, "permission-profile-rules",
+                                 "read/deny path rules and domain allow-lists are enforced on "
+                                 "Linux only")
     if policy.confined and sys.platform == "darwin":
         from codex.sandbox import macos
 
@@ -333,10 +338,7 @@ def _spawn_elsewhere(request: SandboxRequest, command_env: dict[str, str],
             raise SandboxUnavailable(policy.profile, "seatbelt", "/usr/bin/sandbox-exec not found")
         argv = macos.seatbelt_policy(policy, private_tmp=private_tmp).command(argv)
         layers.append("seatbelt")
-    if policy.confined and policy.allowed_domains:
-        raise SandboxUnavailable(policy.profile, "network-proxy",
-                                 "domain allow-lists are enforced on Linux only")
-    elif policy.confined and sys.platform != "darwin":
+    elif policy.confined:
         from codex.sandbox import windows
 
         raise SandboxUnavailable(policy.profile, windows.LAYER, windows.REASON)
