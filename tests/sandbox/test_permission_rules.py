@@ -66,3 +66,23 @@ def test_rules_are_enforced_on_both_lanes(setup: tuple[Path, Path, Path, dict[st
         assert (ws / "app.env").read_text() == "SECRET=hunter2\n"
     cache = home / "cache" / "sandbox-settings.json"
     assert '"team"' in cache.read_text()  # the second run could use the cached profile
+
+
+def test_editing_the_profile_takes_effect_on_the_next_run(
+        setup: tuple[Path, Path, Path, dict[str, str]]) -> None:
+    """The settings cache is keyed by config.toml's bytes: a changed rule is never served
+    from a stale entry."""
+    home, ws, _extra, env = setup
+
+    def attempt() -> str:
+        return subprocess.run([*codex_command(), "sandbox", "--", "sh", "-c",
+                               "echo edited > docs/readme.md && echo docs-written"], cwd=ws,
+                              env=env, capture_output=True, text=True, timeout=60,
+                              check=False).stdout
+
+    assert "docs-written" not in attempt()
+    assert "docs-written" not in attempt()  # cached
+    config = home / "config.toml"
+    config.write_text(config.read_text().replace('"docs" = "read"', '"docs" = "write"'))
+    assert "docs-written" in attempt()
+    assert (ws / "docs" / "readme.md").read_text() == "edited\n"
