@@ -23,7 +23,6 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,7 +32,13 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 sys.path.insert(0, str(REPO / "bench"))
 
-from sandbox_start import find_openai_binary  # noqa: E402
+from sandbox_start import (  # noqa: E402
+    find_openai_binary,
+    openai_sandbox_argv,
+    print_rows,
+    ratio_rows,
+    timed,
+)
 
 from codex.approvals import NonInteractiveApprover  # noqa: E402
 from codex.audit import AuditLog  # noqa: E402
@@ -43,12 +48,6 @@ from codex.tools.guarded_exec import ExecRequest, Guard, run_guarded  # noqa: E4
 from codex.tools.warm_shell import WarmHelper  # noqa: E402
 
 TRUE = shutil.which("true") or "/bin/true"
-
-
-def time_true() -> float:
-    start = time.perf_counter()
-    subprocess.run([TRUE], check=True)
-    return time.perf_counter() - start
 
 
 def make_guard(home: Path, warm: bool) -> Guard:
@@ -70,16 +69,6 @@ def time_call(guard: Guard, ws: Path) -> float:
     elapsed = time.perf_counter() - start
     if outcome.exit_code != 0:
         raise SystemExit(f"sandboxed call failed: {outcome.status.value} {outcome.reason}")
-    return elapsed
-
-
-def time_openai(argv: list[str], ws: Path, env: dict[str, str]) -> float:
-    start = time.perf_counter()
-    proc = subprocess.run(argv, cwd=ws, env=env, stdin=subprocess.DEVNULL,
-                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
-    elapsed = time.perf_counter() - start
-    if proc.returncode != 0:
-        raise SystemExit(f"openai codex failed: {proc.stderr.decode(errors='replace')[-500:]}")
     return elapsed
 
 
@@ -107,7 +96,8 @@ def main() -> int:
         home.mkdir()
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": tmp,
                "CODEX_HOME": str(home), "LANG": "C.UTF-8"}
-        if openai is not None:
+        openai_argv = openai_sandbox_argv(openai, env) if openai is not None else []
+        if openai_argv:
             samples["openai codex sandbox -P :read-only"] = []
         warm, cold = make_guard(home, warm=True), make_guard(home, warm=False)
         try:
@@ -117,35 +107,20 @@ def main() -> int:
                 time.sleep(args.think_ms / 1000)
                 samples["shell call, warm"].append(time_call(warm, ws))
                 samples["shell call, cold"].append(time_call(cold, ws))
-                samples["true"].append(time_true())
-                if openai is not None:
-                    samples["openai codex sandbox -P :read-only"].append(time_openai(
-                        [str(openai), "sandbox", "-P", ":read-only", "--", TRUE], ws, env))
+                samples["true"].append(timed([TRUE], ws, env))
+                if openai_argv:
+                    samples["openai codex sandbox -P :read-only"].append(
+                        timed(openai_argv, ws, env))
         finally:
             assert warm.warm is not None
             warm.warm.close()
     medians = {name: statistics.median(values) * 1000 for name, values in samples.items()}
-    floor = medians["true"]
-    reference = medians.get("openai codex sandbox -P :read-only")
-    rows = []
-    for name, median in medians.items():
-        added = median - floor
-        row: dict[str, object] = {"name": name, "median_ms": round(median, 2),
-                                  "added_ms": round(added, 2),
-                                  "ratio_vs_true": round(median / floor, 2)}
-        if reference is not None:
-            row["ratio_vs_openai"] = round(median / reference, 2)
-        rows.append(row)
+    rows = ratio_rows(medians, "openai codex sandbox -P :read-only")
     if args.json:
         print(json.dumps({"runs": runs, "think_ms": args.think_ms, "subjects": rows}, indent=2))
         return 0
     print(f"agent shell call, median of {runs} runs (wall clock)")
-    for row in rows:
-        extra = f"  x{row['ratio_vs_openai']} vs openai" if "ratio_vs_openai" in row else ""
-        print(f"  {row['name']:<36} {row['median_ms']:>8.2f} ms  (+{row['added_ms']} ms "
-              f"over true){extra}")
-    if reference is None:
-        print("  (OpenAI Codex CLI not measured: pass --openai-codex or --openai-prefix)")
+    print_rows(rows)
     return 0
 
 

@@ -154,28 +154,41 @@ def main() -> int:
                     subject.before()
                 subject.samples.append(timed(subject.argv, ws, env))
 
-    floor = subjects[0].median_ms
-    reference = next((s for s in subjects if s.name == "openai codex sandbox"), None)
-    rows = []
-    for s in subjects:
-        row: dict[str, object] = {"name": s.name, "argv": s.argv,
-                                  "median_ms": round(s.median_ms, 2),
-                                  "ratio_vs_true": round(s.median_ms / floor, 2)}
-        if reference is not None:
-            row["ratio_vs_openai"] = round(s.median_ms / reference.median_ms, 2)
-        rows.append(row)
+    rows = ratio_rows({s.name: s.median_ms for s in subjects}, "openai codex sandbox")
+    for row, subject in zip(rows, subjects, strict=True):
+        row["argv"] = subject.argv
     if args.json:
         print(json.dumps({"runs": args.runs, "subjects": rows}, indent=2))
         return 0
     print(f"sandbox start, median of {args.runs} runs (wall clock)")
+    print_rows(rows)
+    return 0
+
+
+def ratio_rows(medians: dict[str, float], reference: str) -> list[dict[str, object]]:
+    """Per subject (the first is the floor, e.g. `true`): its median, the time it adds over
+    the floor, and its ratios against the floor and against `reference` when measured."""
+    floor = next(iter(medians.values()))
+    base = medians.get(reference)
+    rows: list[dict[str, object]] = []
+    for name, median in medians.items():
+        row: dict[str, object] = {"name": name, "median_ms": round(median, 2),
+                                  "added_ms": round(median - floor, 2),
+                                  "ratio_vs_true": round(median / floor, 2)}
+        if base is not None:
+            row["ratio_vs_openai"] = round(median / base, 2)
+        rows.append(row)
+    return rows
+
+
+def print_rows(rows: list[dict[str, object]]) -> None:
     for row in rows:
         extra = (f"  x{row['ratio_vs_openai']} vs openai codex"
                  if "ratio_vs_openai" in row else "")
-        print(f"  {row['name']:<26} {row['median_ms']:>9.2f} ms  "
+        print(f"  {row['name']:<36} {row['median_ms']:>9.2f} ms  (+{row['added_ms']} ms)  "
               f"x{row['ratio_vs_true']} vs true{extra}")
-    if reference is None:
+    if not any("ratio_vs_openai" in row for row in rows):
         print("  (OpenAI Codex CLI not measured: pass --openai-codex or --openai-prefix)")
-    return 0
 
 
 if __name__ == "__main__":
