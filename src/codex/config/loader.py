@@ -378,7 +378,8 @@ def _flag_profile(flag: str, value: str) -> SecurityProfile:
     try:
         return parse_profile(value)
     except UnknownProfileError as exc:
-        raise ConfigError(f"{flag} {value}", str(exc)) from None
+        more = "" if flag == "-s" else f", or define [permissions.{value}] in config.toml"
+        raise ConfigError(f"{flag} {value}", str(exc) + more) from None
 
 
 def _with_network_access(profile: SecurityProfile, settings: Settings) -> SecurityProfile:
