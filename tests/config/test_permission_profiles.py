@@ -193,3 +193,17 @@ def test_cli_profiles_json_and_exit_2(write_config: Callable[[str], Path], home:
     assert bad.returncode == 2
     assert "config.toml:3: permissions.a.extends: circular extends" in bad.stderr
     assert len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_codex_proxy_keys_are_ignored_with_a_warning(write_config: Callable[[str], Path],
+                                                     load: Loader) -> None:
+    """Keys of the Codex CLI's own proxy (or newer ones) do not stop a config from loading;
+    an unknown key elsewhere in a profile does (a misspelt rule must not be dropped)."""
+    write_config('default_permissions = "a"\n[permissions.a.network]\nenabled = true\n'
+                 'proxy_url = "http://127.0.0.1:43128"\nfuture_knob = 1\n')
+    config = load()
+    assert any("permissions.a.network.future_knob (config.toml:5)" in w
+               for w in config.warnings), config.warnings
+    path = write_config('default_permissions = "a"\n[permissions.a]\nfilesytem = {}\n')
+    with pytest.raises(ConfigError, match=rf"^{path}:3: permissions.a.filesytem: unknown key"):
+        load()

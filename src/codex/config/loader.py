@@ -99,9 +99,10 @@ def load_config(
         raise _error_at(("model_provider",), origins, source,
                         f"unknown provider {validated.model_provider!r}: define "
                         f"[model_providers.{validated.model_provider}] or use one of {known}")
+    ignored: list[str] = []
     catalog = compile_profiles(
         validated.permissions, lambda path: _where(path, origins, source),
-        lambda path, message: _error_at(path, origins, source, message))
+        lambda path, message: _error_at(path, origins, source, message), ignored)
     profile, profile_source, custom = _resolve_security_profile(
         options, validated, origins, catalog, source)
     work_dir, cwd_source = _resolve_cwd(options, cwd)
@@ -119,7 +120,9 @@ def load_config(
             "config_path": source.path,
             "config_loaded": source.exists,
             "config_profile": profile_name,
-            "warnings": _unknown_key_warnings(root, root_origins, source),
+            "warnings": _unknown_key_warnings(root, root_origins, source) + (
+                [f"{source.path}: ignoring permission-profile network keys codex does not "
+                 f"use: {', '.join(ignored)}"] if ignored else []),
         }
     )
     sources = {key: _source_label(key, origins) for key in config.to_flat()}

@@ -125,8 +125,11 @@ class _Raw:
 
 
 def compile_profiles(tables: Mapping[str, Any], where: Callable[[tuple[str, ...]], str],
-                     error_at: ErrorAt) -> dict[str, PermissionProfile]:
-    """Validate every `[permissions.NAME]` and resolve its `extends` chain."""
+                     error_at: ErrorAt, ignored: list[str] | None = None,
+                     ) -> dict[str, PermissionProfile]:
+    """Validate every `[permissions.NAME]` and resolve its `extends` chain. Network keys of
+    the Codex CLI's own proxy that mean nothing here are listed in `ignored` (key (where));
+    any other unknown key is an error: a misspelt rule must not silently widen a profile."""
     raws: dict[str, _Raw] = {}
     for name, table in tables.items():
         path = ("permissions", name)
@@ -135,7 +138,9 @@ def compile_profiles(tables: Mapping[str, Any], where: Callable[[tuple[str, ...]
                                  "the built-ins :read-only, :workspace, :danger-full-access)")
         if not isinstance(table, dict):
             raise error_at(path, "must be a table: [permissions." + name + "]")
-        _check_table(name, table, error_at)
+        for key in _check_table(name, table, error_at):
+            if ignored is not None:
+                ignored.append(f"{'.'.join(key)} ({where(key)})")
         raws[name] = _Raw(name, table, where(path))
     compiled: dict[str, PermissionProfile] = {}
     for name in raws:
@@ -143,7 +148,8 @@ def compile_profiles(tables: Mapping[str, Any], where: Callable[[tuple[str, ...]
     return compiled
 
 
-def _check_table(name: str, table: dict[str, Any], error_at: ErrorAt) -> None:
+def _check_table(name: str, table: dict[str, Any], error_at: ErrorAt) -> list[tuple[str, ...]]:
+    """Raise on a bad entry; return the unknown network keys (ignored)."""
     base = ("permissions", name)
     for key in table:
         if key not in PROFILE_KEYS:
@@ -176,9 +182,8 @@ def _check_table(name: str, table: dict[str, Any], error_at: ErrorAt) -> None:
     net = table.get("network", {})
     if not isinstance(net, dict):
         raise error_at((*base, "network"), "must be a table")
-    for net_key in net:
-        if net_key not in NETWORK_KEYS:
-            raise error_at((*base, "network", net_key), "unknown network key")
+    unknown: list[tuple[str, ...]] = [(*base, "network", k) for k in net
+                                      if k not in NETWORK_KEYS]
     enabled = net.get("enabled")
     if enabled is not None and not isinstance(enabled, bool):
         raise error_at((*base, "network", "enabled"), "must be true or false")
@@ -195,6 +200,7 @@ def _check_table(name: str, table: dict[str, Any], error_at: ErrorAt) -> None:
         problem = domain_problem(pattern)
         if problem:
             raise error_at(domain_key, problem)
+    return unknown
 
 
 def _check_access(key: tuple[str, ...], access: object, error_at: ErrorAt) -> None:
