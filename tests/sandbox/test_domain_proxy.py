@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -57,7 +58,7 @@ def _wheel() -> bytes:
     return buf.getvalue()
 
 
-def _serve(site: Site, peer_port: dict[str, int]) -> None:
+def _serve(site: Site, peer_port: dict[str, int], tls: ssl.SSLContext | None = None) -> None:
     wheel = _wheel()
 
     class Handler(BaseHTTPRequestHandler):
@@ -86,6 +87,8 @@ def _serve(site: Site, peer_port: dict[str, int]) -> None:
             return
 
     site.server = ThreadingHTTPServer((site.address, 0), Handler)
+    if tls is not None:
+        site.server.socket = tls.wrap_socket(site.server.socket, server_side=True)
     site.port = site.server.server_address[1]
     threading.Thread(target=site.server.serve_forever, daemon=True).start()
 
@@ -247,3 +250,28 @@ def test_denied_name_is_never_resolved(monkeypatch: pytest.MonkeyPatch) -> None:
         proxy.stop()
     assert reply.startswith(b"HTTP/1.1 403")
     assert not any("secret-name" in str(h) for h in looked_up)
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl to make a cert")
+def test_https_through_connect(env: dict[str, str], tmp_path: Path) -> None:
+    """Real TLS end to end: the proxy only tunnels bytes, the certificate is the server's."""
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", f"/CN={ALLOWED}", "-addext", f"subjectAltName=DNS:{ALLOWED}",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True,
+                   timeout=60)
+    os.chmod(cert, 0o644)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    site = Site("127.0.0.2")
+    _serve(site, {"denied": 1}, context)
+    assert site.server is not None
+    try:
+        proc = sandboxed(env, f"curl -sS --cacert {cert} https://{ALLOWED}:$1/tls",
+                         str(site.port))
+    finally:
+        site.server.shutdown()
+        site.server.server_close()
+    assert "hello from 127.0.0.2" in proc.stdout, (proc.stdout, proc.stderr)
+    assert site.paths == ["/tls"]
+    assert (f"{ALLOWED}:{site.port}", "allowed") in network_audit(env)
