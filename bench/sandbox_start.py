@@ -8,8 +8,10 @@ Times (wall clock, median of N alternating runs after warm-up):
 - the same through a native build, when --codex-binary is given, twice: as a repeated command
   (its settings cached, so it takes the stdlib-only fast lane) and as the first run after a
   config change (cache emptied before each sample: the full typer + pydantic path),
-- the OpenAI Codex CLI's own sandbox start (`codex sandbox -- true`, or `codex sandbox linux
-  --full-auto -- true` on versions whose --help lists that subcommand), when its native
+- the OpenAI Codex CLI's own sandbox start (`codex sandbox -P :read-only -- true` on
+  versions with permission profiles (0.171 needs -P), `codex sandbox -- true` before them,
+  or `codex sandbox linux --full-auto -- true` on versions whose --help lists that
+  subcommand), when its native
   binary is found: pass --openai-codex PATH, or install
   it with `npm install --prefix DIR @openai/codex` and pass --openai-prefix DIR.
 Prints each median and the ratios against `true` and against the OpenAI Codex CLI.
@@ -92,6 +94,8 @@ def openai_sandbox_argv(binary: Path, env: dict[str, str]) -> list[str]:
                                     timeout=30).stdout
         flags = ["--full-auto"] if "--full-auto" in linux_help else []
         return [str(binary), "sandbox", "linux", *flags, "--", TRUE]
+    if "--permission-profile" in help_text:
+        return [str(binary), "sandbox", "-P", ":read-only", "--", TRUE]
     return [str(binary), "sandbox", "--", TRUE]
 
 
@@ -156,28 +160,41 @@ def main() -> int:
                     subject.before()
                 subject.samples.append(timed(subject.argv, ws, env))
 
-    floor = subjects[0].median_ms
-    reference = next((s for s in subjects if s.name == "openai codex sandbox"), None)
-    rows = []
-    for s in subjects:
-        row: dict[str, object] = {"name": s.name, "argv": s.argv,
-                                  "median_ms": round(s.median_ms, 2),
-                                  "ratio_vs_true": round(s.median_ms / floor, 2)}
-        if reference is not None:
-            row["ratio_vs_openai"] = round(s.median_ms / reference.median_ms, 2)
-        rows.append(row)
+    rows = ratio_rows({s.name: s.median_ms for s in subjects}, "openai codex sandbox")
+    for row, subject in zip(rows, subjects, strict=True):
+        row["argv"] = subject.argv
     if args.json:
         print(json.dumps({"runs": args.runs, "subjects": rows}, indent=2))
         return 0
     print(f"sandbox start, median of {args.runs} runs (wall clock)")
+    print_rows(rows)
+    return 0
+
+
+def ratio_rows(medians: dict[str, float], reference: str) -> list[dict[str, object]]:
+    """Per subject (the first is the floor, e.g. `true`): its median, the time it adds over
+    the floor, and its ratios against the floor and against `reference` when measured."""
+    floor = next(iter(medians.values()))
+    base = medians.get(reference)
+    rows: list[dict[str, object]] = []
+    for name, median in medians.items():
+        row: dict[str, object] = {"name": name, "median_ms": round(median, 2),
+                                  "added_ms": round(median - floor, 2),
+                                  "ratio_vs_true": round(median / floor, 2)}
+        if base is not None:
+            row["ratio_vs_openai"] = round(median / base, 2)
+        rows.append(row)
+    return rows
+
+
+def print_rows(rows: list[dict[str, object]]) -> None:
     for row in rows:
         extra = (f"  x{row['ratio_vs_openai']} vs openai codex"
                  if "ratio_vs_openai" in row else "")
-        print(f"  {row['name']:<26} {row['median_ms']:>9.2f} ms  "
+        print(f"  {row['name']:<36} {row['median_ms']:>9.2f} ms  (+{row['added_ms']} ms)  "
               f"x{row['ratio_vs_true']} vs true{extra}")
-    if reference is None:
+    if not any("ratio_vs_openai" in row for row in rows):
         print("  (OpenAI Codex CLI not measured: pass --openai-codex or --openai-prefix)")
-    return 0
 
 
 if __name__ == "__main__":

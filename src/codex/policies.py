@@ -49,6 +49,13 @@ class SandboxPolicy:
     private_tmp: bool = False
     protected_subpaths: tuple[str, ...] = ()
     masked_paths: tuple[Path, ...] = ()
+    # From a permission profile (codex.security.permissions): read-only binds inside writable
+    # roots, paths made unreadable and unlistable, and a domain allow-list (network through
+    # the codex proxy only; deny rules win).
+    read_only_paths: tuple[Path, ...] = ()
+    denied_paths: tuple[Path, ...] = ()
+    allowed_domains: tuple[str, ...] = ()
+    denied_domains: tuple[str, ...] = ()
 
     @property
     def can_write(self) -> bool:

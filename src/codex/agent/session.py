@@ -54,6 +54,7 @@ from codex.protocol import TokenUsage
 from codex.tools.base import ToolContext
 from codex.tools.guarded_exec import Guard
 from codex.tools.registry import ToolRegistry, default_registry
+from codex.tools.warm_shell import WarmHelper
 
 DEFAULT_MAX_TURNS = 100
 ABORTED_OUTPUT = "aborted: the turn ended (interrupted or the session stopped) before this " \
@@ -143,6 +144,7 @@ class Session:
             codex_home=settings.codex_home, approval_policy=settings.approval_policy,
             approver=settings.approver, audit=settings.audit, session_id=session_id,
             actor="agent", env=settings.env, env_passthrough=settings.env_passthrough)
+        guard.warm = WarmHelper()  # a confined helper ready for each next shell command
         if resume is None:
             history: list[InputItem] = []
             rollout = RolloutWriter.create(settings.codex_home, session_id,
@@ -164,6 +166,7 @@ class Session:
                 finally:
                     session.executor.shutdown(wait=True, cancel_futures=True)
         finally:
+            guard.warm.close()
             rollout.close()
 
     def next_item_id(self) -> str:

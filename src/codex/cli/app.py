@@ -163,7 +163,7 @@ def main_options(
         typer.Option("--profile", metavar="PROFILE",
                      help="Security profile: offline, net-read-only, workspace-write, "
                           "workspace-net, trusted (aliases: read-only, workspace, "
-                          "full-access).",
+                          "full-access), or a [permissions.NAME] profile of config.toml.",
                      autocompletion=complete_security_profile),
     ] = None,
     sandbox: Annotated[

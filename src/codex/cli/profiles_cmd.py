@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -26,13 +26,17 @@ def profiles(
         bool, typer.Option("--json", help="Print a JSON array for machines.")
     ] = False,
 ) -> None:
-    """List the security profiles, their aliases, and which one is in effect here.
+    """List the security profiles, config.toml's permission profiles, and which one is in
+    effect here.
 
-    Choose one with `codex --profile NAME`, `-s MODE`, or `security_profile` in config.toml.
+    Choose one with `codex --profile NAME`, `-s MODE`, `security_profile` or
+    `default_permissions` in config.toml. A `[permissions.NAME]` table defines a custom
+    profile (extends a built-in, adds path and domain rules); see docs/security-profiles.md.
     """
     config = load_effective_config(ctx)
-    current = config.security_profile
-    rows = []
+    custom_current = config.permission_profile
+    current = None if custom_current is not None else config.security_profile
+    rows: list[dict[str, Any]] = []
     for profile in SecurityProfile:
         description = DESCRIPTIONS[profile]
         rows.append({
@@ -45,6 +49,26 @@ def profiles(
             "typical_use": description.typical_use,
             "default": profile is SecurityProfile.OFFLINE,
             "current": profile is current,
+            "defined_at": "built-in",
+        })
+    for custom in config.permission_profiles.values():
+        summary = custom.summary()
+        policy_base = custom.base_profile
+        rows.append({
+            "name": custom.name,
+            "aliases": [],
+            "extends": custom.extends,
+            "filesystem": summary["filesystem"],
+            "network": summary["network"],
+            "allowed_domains": list(custom.allowed_domains),
+            "denied_domains": list(custom.denied_domains),
+            "writes_workspace": policy_base.writes_workspace or any(
+                access == "write" for _, access in custom.filesystem),
+            "confined": policy_base is not SecurityProfile.TRUSTED,
+            "typical_use": custom.description,
+            "default": False,
+            "current": custom_current is not None and custom.name == custom_current.name,
+            "defined_at": custom.defined_at,
         })
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
@@ -52,20 +76,22 @@ def profiles(
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"Security profiles (in effect: {current.value}, from "
+    in_effect = config.profile_name
+    table = Table(title=f"Security profiles (in effect: {in_effect}, from "
                         f"{config.sources.get('security_profile', 'default')})")
     table.add_column("profile", no_wrap=True)
-    table.add_column("aliases")
+    table.add_column("aliases / defined")
     table.add_column("filesystem")
     table.add_column("network")
     table.add_column("typical use")
-    for profile, row in zip(SecurityProfile, rows, strict=True):
+    for row in rows:
         marker = "* " if row["current"] else "  "
-        table.add_row(
-            marker + profile.value,
-            ", ".join(_aliases(profile)) or "-",
-            DESCRIPTIONS[profile].filesystem,
-            DESCRIPTIONS[profile].network,
-            DESCRIPTIONS[profile].typical_use,
-        )
+        network = row["network"]
+        if isinstance(network, bool):
+            network = DESCRIPTIONS[SecurityProfile(row["name"])].network
+        where = ", ".join(row["aliases"]) or "-"
+        if row["defined_at"] != "built-in":
+            where = f"{row['defined_at']} (extends {row['extends']})"
+        table.add_row(marker + str(row["name"]), where, str(row["filesystem"]), str(network),
+                      str(row["typical_use"]))
     Console(soft_wrap=False).print(table)

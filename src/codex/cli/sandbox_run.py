@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from codex.config.sandbox_settings import SandboxSettings
 from codex.config.workdir import resolve_roots
 from codex.policies import ApprovalPolicy, SandboxPolicy
+from codex.security.permissions import PermissionProfile, apply
 from codex.security.profiles import parse_profile, resolve_policy
 
 if TYPE_CHECKING:
@@ -102,12 +103,15 @@ def sandbox_policy(settings: SandboxSettings, workspace: Path,
     profile = parse_profile(settings.security_profile)
     configured = resolve_roots((Path(p) for p in settings.writable_roots), workspace)
     policy = resolve_policy(profile, workspace, configured)
+    if settings.permission_profile is not None:
+        policy = apply(PermissionProfile.from_json(settings.permission_profile), policy,
+                       workspace)
     extra = [p.expanduser() for p in extra_roots]
     if not extra:
         return policy
-    if not profile.writes_workspace:
+    if not policy.writable_roots:
         raise UsageError(f"--writable-root needs a write profile (workspace-write or "
-                         f"workspace-net), not {profile.value}")
+                         f"workspace-net), not {policy.profile}")
     for path in extra:
         if not path.is_dir():
             raise UsageError(f"--writable-root {path}: not a directory")

@@ -27,6 +27,7 @@ from codex.config.overrides import Override, parse_override
 from codex.config.schema import SELECTION_KEYS, Settings
 from codex.config.toml_lines import KeyPath, index_key_lines, line_of
 from codex.config.workdir import resolve_workdir
+from codex.security.permissions import BUILTINS, PermissionProfile, compile_profiles
 from codex.security.profiles import SecurityProfile, UnknownProfileError, parse_profile
 
 CONFIG_FILENAME = "config.toml"
@@ -98,7 +99,12 @@ def load_config(
         raise _error_at(("model_provider",), origins, source,
                         f"unknown provider {validated.model_provider!r}: define "
                         f"[model_providers.{validated.model_provider}] or use one of {known}")
-    profile, profile_source = _resolve_security_profile(options, validated, origins)
+    ignored: list[str] = []
+    catalog = compile_profiles(
+        validated.permissions, lambda path: _where(path, origins, source),
+        lambda path, message: _error_at(path, origins, source, message), ignored)
+    profile, profile_source, custom = _resolve_security_profile(
+        options, validated, origins, catalog, source)
     work_dir, cwd_source = _resolve_cwd(options, cwd)
 
     # Built from the merged layers rather than a dump of `validated`, so each table's
@@ -107,16 +113,23 @@ def load_config(
         {
             **settings,
             "security_profile": profile,
+            "permission_profile": custom,
+            "permission_profiles": catalog,
             "cwd": work_dir,
             "codex_home": home_dir,
             "config_path": source.path,
             "config_loaded": source.exists,
             "config_profile": profile_name,
-            "warnings": _unknown_key_warnings(root, root_origins, source),
+            "warnings": _unknown_key_warnings(root, root_origins, source) + (
+                [f"{source.path}: ignoring permission-profile network keys codex does not "
+                 f"use: {', '.join(ignored)}"] if ignored else []),
         }
     )
     sources = {key: _source_label(key, origins) for key in config.to_flat()}
     sources["security_profile"] = profile_source
+    for key in sources:
+        if key.startswith("permission_profile."):
+            sources[key] = profile_source
     sources["cwd"] = cwd_source
     sources["codex_home"] = "env CODEX_HOME" if home is None and _env_home() else "default"
     sources["config_path"] = sources["codex_home"]
@@ -368,7 +381,8 @@ def _flag_profile(flag: str, value: str) -> SecurityProfile:
     try:
         return parse_profile(value)
     except UnknownProfileError as exc:
-        raise ConfigError(f"{flag} {value}", str(exc)) from None
+        more = "" if flag == "-s" else f", or define [permissions.{value}] in config.toml"
+        raise ConfigError(f"{flag} {value}", str(exc) + more) from None
 
 
 def _with_network_access(profile: SecurityProfile, settings: Settings) -> SecurityProfile:
@@ -392,10 +406,19 @@ def _network_note(profile: SecurityProfile, label: str, origins: Origins) -> str
 
 
 def _resolve_security_profile(
-    options: LoadOptions, settings: Settings, origins: Origins
-) -> tuple[SecurityProfile, str]:
-    """--profile > -s > the later of `security_profile` / `sandbox_mode` > offline."""
+    options: LoadOptions, settings: Settings, origins: Origins,
+    catalog: dict[str, PermissionProfile], source: _Source,
+) -> tuple[SecurityProfile, str, PermissionProfile | None]:
+    """--profile > -s > the later of `security_profile` / `sandbox_mode` > `default_permissions`
+    > offline. As in the Codex CLI, `sandbox_mode` (or -s) wins over `default_permissions`."""
     if options.security_profile is not None:
+        name = options.security_profile.strip()
+        if name in catalog or name in BUILTINS:
+            if options.sandbox_mode is not None:
+                raise ConfigError(f"--profile {name}", f"conflicts with -s {options.sandbox_mode}"
+                                  "; pass only one")
+            base, custom = _named(name, catalog)
+            return base, f"flag --profile{_defined(custom)}", custom
         chosen = _flag_profile("--profile", options.security_profile)
         if options.sandbox_mode is not None:
             other = _with_network_access(_flag_profile("-s", options.sandbox_mode), settings)
@@ -404,20 +427,71 @@ def _resolve_security_profile(
                     f"--profile {options.security_profile}",
                     f"conflicts with -s {options.sandbox_mode} ({other.value}); pass only one",
                 )
-        return chosen, "flag --profile"
+        return chosen, "flag --profile", None
+    ignored = _ignored_default_permissions(settings, origins)
     if options.sandbox_mode is not None:
         chosen = _with_network_access(_flag_profile("-s", options.sandbox_mode), settings)
-        return chosen, _network_note(chosen, "flag -s", origins)
+        return chosen, _network_note(chosen, "flag -s", origins) + ignored, None
     named = origins.get(("security_profile",))
     mode = origins.get(("sandbox_mode",))
     if settings.security_profile is not None and named is not None and (
         mode is None or settings.sandbox_mode is None or _RANK[named.kind] >= _RANK[mode.kind]
     ):
-        return settings.security_profile, named.label
+        if isinstance(settings.security_profile, SecurityProfile):
+            return settings.security_profile, named.label, None
+        if settings.security_profile not in catalog and settings.security_profile not in BUILTINS:
+            raise _error_at(("security_profile",), origins, source, str(
+                UnknownProfileError(settings.security_profile)) + " or a [permissions.NAME] "
+                "table of config.toml")
+        base, custom = _named(settings.security_profile, catalog)
+        return base, named.label + _defined(custom), custom
     if settings.sandbox_mode is not None and mode is not None:
         chosen = _with_network_access(parse_profile(settings.sandbox_mode), settings)
-        return chosen, _network_note(chosen, mode.label, origins)
-    return SecurityProfile.OFFLINE, "default"
+        return chosen, _network_note(chosen, mode.label, origins) + ignored, None
+    chosen_name = settings.default_permissions
+    where = origins.get(("default_permissions",))
+    if chosen_name is not None and where is not None:
+        if chosen_name not in catalog and chosen_name not in BUILTINS:
+            known = ", ".join([*BUILTINS, *sorted(catalog)])
+            raise _error_at(("default_permissions",), origins, source,
+                            f"unknown permission profile {chosen_name!r}: define "
+                            f"[permissions.{chosen_name}] or use one of {known}")
+        base, custom = _named(chosen_name, catalog)
+        return base, f"{where.label} default_permissions{_defined(custom)}", custom
+    return SecurityProfile.OFFLINE, "default", None
+
+
+def _named(name: str, catalog: dict[str, PermissionProfile],
+           ) -> tuple[SecurityProfile, PermissionProfile | None]:
+    """A Codex built-in (`:workspace`) or a `[permissions.NAME]` profile."""
+    if name in BUILTINS:
+        return BUILTINS[name], None
+    return catalog[name].base_profile, catalog[name]
+
+
+def _defined(custom: PermissionProfile | None) -> str:
+    return "" if custom is None else f" (permission profile {custom.name}, " \
+        f"{custom.defined_at}, extends {custom.extends})"
+
+
+def _ignored_default_permissions(settings: Settings, origins: Origins) -> str:
+    """A note for the winner's label when `default_permissions` loses to `sandbox_mode`."""
+    where = origins.get(("default_permissions",))
+    if settings.default_permissions is None or where is None:
+        return ""
+    return (f"; default_permissions = {settings.default_permissions!r} ({where.label}) is "
+            "ignored: sandbox_mode wins, as in the Codex CLI")
+
+
+def _where(path: KeyPath, origins: Origins, source: _Source) -> str:
+    """`config.toml:LINE` (or the -c/profile label) of a key path."""
+    origin = _nearest(origins, path)
+    if origin is None:
+        return CONFIG_FILENAME
+    if origin.kind == "file":
+        line = line_of(source.lines, path)
+        return f"{CONFIG_FILENAME}:{line}" if line else CONFIG_FILENAME
+    return origin.label
 
 
 def _resolve_cwd(options: LoadOptions, cwd: Path | None) -> tuple[Path, str]:

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 CACHE_DIR = "cache"
 CACHE_FILE = "sandbox-settings.json"
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 MAX_ENTRIES = 16
 CONFIG_FILENAME = "config.toml"
 # What the loader reads from the environment besides ENV_SETTINGS: CODEX_HOME and HOME
@@ -49,7 +49,8 @@ class SandboxSettings:
     `writable_roots`: `sandbox_workspace_write.writable_roots` as configured (relative ones are
     taken from the workspace); `audit_dir`: absolute, None when `[audit] enabled = false`;
     `warnings`: unknown-key warnings the loader reported, repeated on every run as a full load
-    would.
+    would. `permission_profile`: the `[permissions.NAME]` profile in effect, resolved
+    (`PermissionProfile.to_json`), or None for a built-in profile.
     """
 
     security_profile: str
@@ -60,6 +61,7 @@ class SandboxSettings:
     env_include_only: list[str] = field(default_factory=list)
     audit_dir: str | None = None
     warnings: list[str] = field(default_factory=list)
+    permission_profile: dict[str, Any] | None = None
 
     @classmethod
     def from_config(cls, config: EffectiveConfig) -> SandboxSettings:
@@ -76,6 +78,8 @@ class SandboxSettings:
             audit_dir=(str(audit_dir(config.codex_home, config.audit.dir))
                        if config.audit.enabled else None),
             warnings=list(config.warnings),
+            permission_profile=(config.permission_profile.to_json()
+                                if config.permission_profile is not None else None),
         )
 
     @classmethod
@@ -92,8 +96,18 @@ class SandboxSettings:
             _strings(settings.warnings), isinstance(settings.env_set, dict),
             _strings(list(settings.env_set)), _strings(list(settings.env_set.values())),
             settings.audit_dir is None or isinstance(settings.audit_dir, str),
+            settings.permission_profile is None or isinstance(settings.permission_profile, dict),
         )
-        return settings if all(checks) else None
+        if not all(checks):
+            return None
+        if settings.permission_profile is not None:
+            from codex.security.permissions import PermissionProfile
+
+            try:
+                PermissionProfile.from_json(settings.permission_profile)
+            except (KeyError, TypeError, ValueError):
+                return None
+        return settings
 
 
 def _strings(values: object) -> bool:

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from codex.policies import ApprovalPolicy
-from codex.security.profiles import SecurityProfile, parse_profile
+from codex.security.profiles import SecurityProfile, UnknownProfileError, parse_profile
 
 DEFAULT_MODEL = "gpt-5-codex"
 DEFAULT_PROVIDER = "openai"
@@ -62,9 +62,13 @@ ReasoningEffort = Literal["none", "minimal", "low", "medium", "high", "xhigh", "
 
 
 def _profile_name(value: object) -> object:
-    """Accept any profile name or alias; pass other types on so strict typing reports them."""
+    """Accept any profile name or alias; another string may name a `[permissions.NAME]`
+    table (the loader checks it); other types pass on so strict typing reports them."""
     if isinstance(value, str):
-        return parse_profile(value)
+        try:
+            return parse_profile(value)
+        except UnknownProfileError:
+            return value.strip()
     return value
 
 
@@ -160,8 +164,12 @@ class Settings(Section):
     approval_policy: Annotated[ApprovalPolicy, Field(strict=False)] = ApprovalPolicy.ON_REQUEST
     sandbox_mode: CodexSandboxMode | None = None
     security_profile: Annotated[
-        SecurityProfile | None, BeforeValidator(_profile_name)
+        SecurityProfile | str | None, BeforeValidator(_profile_name)
     ] = None
+    # The Codex CLI's permission profiles: `[permissions.NAME]` tables, checked and resolved
+    # by codex.security.permissions (the loader reports their errors with file and line).
+    default_permissions: str | None = None
+    permissions: dict[str, Any] = Field(default_factory=dict)
     sandbox_workspace_write: SandboxWorkspaceWrite = Field(default_factory=SandboxWorkspaceWrite)
     shell_environment_policy: ShellEnvironmentPolicy = Field(
         default_factory=ShellEnvironmentPolicy)

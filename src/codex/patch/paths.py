@@ -37,6 +37,8 @@ class PathPolicy:
     protected_subpaths: tuple[str, ...]
     unrestricted: bool = False
     profile: str = ""
+    # a permission profile's "read" and "deny" rules inside the writable roots
+    read_only_paths: tuple[Path, ...] = ()
 
     @classmethod
     def from_sandbox_policy(cls, policy: SandboxPolicy, workdir: Path) -> PathPolicy:
@@ -46,6 +48,8 @@ class PathPolicy:
             protected_subpaths=tuple(policy.protected_subpaths),
             unrestricted=not policy.confined,
             profile=policy.profile,
+            read_only_paths=tuple(Path(os.path.realpath(p)) for p in
+                                  (*policy.read_only_paths, *policy.denied_paths)),
         )
 
     def resolve(self, raw: str) -> Path:
@@ -92,6 +96,10 @@ class PathPolicy:
                     f"'{protected}' is a protected path (writing it could run code outside "
                     "the sandbox later); edit it yourself if you really mean to",
                 )
+        ruled = next((p for p in self.read_only_paths if _inside(real, p)), None)
+        if ruled is not None:
+            raise PathRefused(raw, f"the '{self.profile}' permission profile makes {ruled} "
+                                   "read-only or denied (config.toml [permissions])")
         return real
 
     def _protected_part(self, relative: Path) -> str | None:

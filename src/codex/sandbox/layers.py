@@ -29,6 +29,7 @@ from codex.sandbox.layer_names import (
     PIDNS,
     PROCESS_LIMIT,
     PROTECTED,
+    READ_ONLY_MOUNTS,
     SECCOMP,
     SESSION,
     STDIN,
@@ -54,7 +55,7 @@ def wanted_layers(confined: bool, network: bool) -> list[str]:
     layers = [HYGIENE, PROCESS_LIMIT, ENV, STDIN, SESSION, USERNS, PIDNS, MOUNTNS, IPCNS]
     if not network:
         layers.append(NETNS)
-    layers += [PROTECTED, MASKS, CAPS, NNP, LANDLOCK_FS]
+    layers += [READ_ONLY_MOUNTS, PROTECTED, MASKS, CAPS, NNP, LANDLOCK_FS]
     if not network:
         layers.append(LANDLOCK_NET)
     layers += [LANDLOCK_SCOPE, LANDLOCK_LOG, SECCOMP]
@@ -74,7 +75,7 @@ def layers_for(policy: SandboxPolicy) -> tuple[list[str], list[MissingLayer]]:
 
     features = probe(userns_trial=True)
     missing: list[MissingLayer] = []
-    namespaced = {USERNS, PIDNS, MOUNTNS, IPCNS, NETNS, PROTECTED, MASKS}
+    namespaced = {USERNS, PIDNS, MOUNTNS, IPCNS, NETNS, READ_ONLY_MOUNTS, PROTECTED, MASKS}
     for name in wanted:
         reason = ""
         if name in namespaced and features.userns is False and (

@@ -38,7 +38,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from codex.config.home import codex_home
 from codex.policies import SandboxPolicy
@@ -46,16 +46,25 @@ from codex.sandbox import env as sandbox_env
 from codex.sandbox import hardlinks, quarantine
 from codex.sandbox.layer_names import ENV, SESSION, STDIN
 from codex.sandbox.linux import HELPER_TOKEN
-from codex.sandbox.linux.spec import GO, HelperSpec, decode_status
+from codex.sandbox.linux.spec import GO, HelperSpec, decode_status, encode_frame
+
+if TYPE_CHECKING:
+    import socket
+
+    from codex.sandbox.proxy import DomainProxy
 
 EXIT_TIMEOUT = 124
 EXIT_NOT_EXECUTABLE = 126
 EXIT_NOT_FOUND = 127
 HELPER_FAILED = 125
 UNCONFINED_GRACE_S = 3.0
+PROXY_HANDOVER_S = 30.0
 SIGKILL = getattr(signal, "SIGKILL", 9)
 
 OutputCallback = Callable[[str, bytes], None]
+# (host, port, allowed, reason) for each decision of the domain allow-list proxy; raising
+# refuses that connection (an unrecorded decision must not take effect).
+NetworkCallback = Callable[[str, int, bool, str], None]
 
 
 class SandboxUnavailable(Exception):
@@ -101,6 +110,7 @@ class SandboxRequest:
     scan_hardlinks: bool = True
     workspace: Path | None = None
     prepared: PreparedRun | None = None
+    on_network: NetworkCallback | None = None
 
 
 @dataclass
@@ -208,6 +218,11 @@ class _Setup:
             explicit = dict(request.env)
             if private_tmp:
                 explicit.setdefault("TMPDIR", private_tmp)
+            if _uses_proxy(policy):
+                from codex.sandbox.proxy import proxy_environment
+
+                for name, value in proxy_environment().items():
+                    explicit.setdefault(name, value)
             setup.command_env = sandbox_env.scrub(os.environ, explicit,
                                                   request.env_passthrough)
         except BaseException:
@@ -234,12 +249,16 @@ class _Setup:
             self.cgroup = None
 
 
-def prepare(request: SandboxRequest) -> PreparedRun:
+def prepare(request: SandboxRequest, *, warm: bool = False) -> PreparedRun:
     """Linux: start the helper with the request's spec. It confines itself right away and
     waits; `finish` starts the command, `abandon` calls it off. So a caller can confine while
     its guards are still deciding (`codex sandbox` does). Confining changes nothing outside
     the helper's namespaces, except that a `.git` without `hooks` in a writable root gets an
-    empty one (as git itself would make) so it can be made read-only."""
+    empty one (as git itself would make) so it can be made read-only.
+
+    `warm`: confine ahead of a command not known yet (an agent session's next one); the run
+    then serves any request with the same policy, environment and streams, and `finish`
+    sends that request's argv and working directory instead of GO."""
     _check(request)
     setup = _Setup.create(request)
     try:
@@ -251,11 +270,20 @@ def prepare(request: SandboxRequest) -> PreparedRun:
             writable_roots=setup.roots, protected_subpaths=list(policy.protected_subpaths),
             masked_paths=_masked_paths(policy), private_tmp=setup.private_tmp,
             allow_degraded=request.allow_degraded, parent_pid=os.getpid(),
-            pids_cgroup=setup.cgroup)
-        return PreparedRun(request, setup, before, spec)
+            pids_cgroup=setup.cgroup,
+            read_only_paths=[str(p) for p in policy.read_only_paths],
+            denied_paths=[str(p) for p in policy.denied_paths], deferred=warm)
+        if warm:
+            spec.argv, spec.cwd = [], str(request.workspace or request.cwd)
+        return PreparedRun(request, setup, before, spec, proxy=_uses_proxy(policy))
     except BaseException:
         setup.cleanup()
         raise
+
+
+def _uses_proxy(policy: SandboxPolicy) -> bool:
+    """A domain allow-list: the command's only way out is the codex proxy."""
+    return policy.confined and bool(policy.allowed_domains)
 
 
 def _private_tmp() -> str:
@@ -298,6 +326,11 @@ def _spawn_elsewhere(request: SandboxRequest, command_env: dict[str, str],
     policy = request.policy
     argv = list(request.argv)
     layers = [ENV, STDIN, SESSION]
+    if policy.confined and (policy.allowed_domains or policy.read_only_paths
+                            or policy.denied_paths):
+        raise SandboxUnavailable(policy.profile, "permission-profile-rules",
+                                 "read/deny path rules and domain allow-lists are enforced on "
+                                 "Linux only")
     if policy.confined and sys.platform == "darwin":
         from codex.sandbox import macos
 
@@ -351,40 +384,57 @@ class PreparedRun:
     """
 
     def __init__(self, request: SandboxRequest, setup: _Setup, before: set[str],
-                 spec: HelperSpec) -> None:
-        self.key = _request_key(request)
+                 spec: HelperSpec, proxy: bool = False) -> None:
+        self.key = _request_key(request, warm=spec.deferred)
         self.setup, self.before, self.spec = setup, before, spec
         spec_r, self.spec_w = os.pipe()
         self.status_r, status_w = os.pipe()
+        passed = [spec_r, status_w]
+        self.proxy_channel: socket.socket | None = None
+        if proxy:
+            import socket
+
+            from codex.sandbox.proxy import PROXY_PORT
+
+            self.proxy_channel, child_end = socket.socketpair()
+            spec.proxy_port, spec.proxy_fd = PROXY_PORT, child_end.detach()
+            passed.append(spec.proxy_fd)
         stdin, out = _stdio(request)
         try:
             proc = subprocess.Popen(
                 [*helper_command(), str(spec_r), str(status_w)], executable=_SELF_EXE,
                 cwd="/", env={}, stdin=stdin, stdout=out, stderr=out,
-                pass_fds=(spec_r, status_w), start_new_session=True)
+                pass_fds=tuple(passed), start_new_session=True)
         except BaseException:
-            for fd in (spec_r, self.spec_w, self.status_r, status_w):
+            for fd in (*passed, self.spec_w, self.status_r):
                 os.close(fd)
+            self._close_channel()
             raise
-        os.close(spec_r)
-        os.close(status_w)
+        for fd in passed:
+            os.close(fd)
         self.proc: subprocess.Popen[bytes] | None = proc
         with suppress(BrokenPipeError):  # the helper died first; its exit status says why
             os.write(self.spec_w, spec.to_frame())
 
     def serves(self, request: SandboxRequest) -> bool:
         """Whether this (unused) run is the one `request` asks for."""
-        return self.proc is not None and self.key == _request_key(request)
+        return self.proc is not None and self.key == _request_key(request,
+                                                                  warm=self.spec.deferred)
 
     def finish(self, request: SandboxRequest) -> SandboxResult:
         """Start the command and see the run through (timeout, output, quarantine)."""
         proc, self.proc = self.proc, None
         if proc is None:
             raise SandboxError("this prepared run was already used or abandoned")
+        proxy = None
         try:
+            proxy = self._start_proxy(request)
             start = time.monotonic()
+            go = GO
+            if self.spec.deferred:
+                go = encode_frame({"argv": list(request.argv), "cwd": str(request.cwd)})
             try:
-                os.write(self.spec_w, GO)
+                os.write(self.spec_w, go)
             except BrokenPipeError:
                 pass
             finally:
@@ -400,7 +450,39 @@ class PreparedRun:
                 self.before | set(result.protected), codex_home())
             return self.setup.complete(result, request)
         finally:
+            if proxy is not None:
+                proxy.stop()
+            self._close_channel()
             self.setup.cleanup()
+
+    def _start_proxy(self, request: SandboxRequest) -> DomainProxy | None:
+        """Receive the listener the helper opened in the command's network namespace and
+        serve the allow-list on it (nothing when the helper failed first: the run then
+        reports why)."""
+        channel = self.proxy_channel
+        if channel is None:
+            return None
+        import socket
+
+        from codex.sandbox.proxy import DomainProxy
+
+        channel.settimeout(PROXY_HANDOVER_S)
+        try:
+            _, fds, _, _ = socket.recv_fds(channel, 16, 1)
+        except OSError:
+            return None
+        if not fds:
+            return None
+        policy = request.policy
+        proxy = DomainProxy(socket.socket(fileno=fds[0]), policy.allowed_domains,
+                            policy.denied_domains, request.on_network or _unrecorded)
+        proxy.start()
+        return proxy
+
+    def _close_channel(self) -> None:
+        if self.proxy_channel is not None:
+            self.proxy_channel.close()
+            self.proxy_channel = None
 
     def abandon(self) -> None:
         """Call the run off (a no-op once finished or abandoned)."""
@@ -415,12 +497,19 @@ class PreparedRun:
         for stream in (proc.stdout, proc.stderr):
             if stream is not None:
                 stream.close()
+        self._close_channel()
         self.setup.cleanup()
 
 
-def _request_key(request: SandboxRequest) -> tuple[object, ...]:
-    """What a prepared run fixes in advance (everything but the timeout)."""
-    return (request.policy, tuple(request.argv), str(request.cwd),
+def _unrecorded(host: str, port: int, allowed: bool, reason: str) -> None:
+    """Proxy decisions of a run nobody audits (a library caller without a callback)."""
+
+
+def _request_key(request: SandboxRequest, warm: bool = False) -> tuple[object, ...]:
+    """What a prepared run fixes in advance (everything but the timeout; for a warm run,
+    also not the command and its working directory)."""
+    command = () if warm else (tuple(request.argv), str(request.cwd))
+    return (request.policy, *command,
             tuple(sorted(request.env.items())), tuple(request.env_passthrough),
             request.allow_degraded, _stdio(request), request.scan_hardlinks,
             str(request.workspace))

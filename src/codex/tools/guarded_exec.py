@@ -30,7 +30,7 @@ from __future__ import annotations
 import shlex
 import signal
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 
@@ -48,6 +48,7 @@ from codex.execpolicy import PolicyDecision, RuleSet, evaluate, load_rules
 from codex.policies import ApprovalPolicy, SandboxPolicy
 from codex.sandbox import SandboxRequest, SandboxResult, SandboxUnavailable, run_sandboxed
 from codex.sandbox.runner import PreparedRun, SandboxError
+from codex.tools.warm_shell import WarmHelper
 
 # Exit status of a command the guards did not let run ("found but cannot be executed").
 REFUSED_EXIT_CODE = 126
@@ -137,6 +138,8 @@ class Guard:
     allow_degraded: bool = False
     env: dict[str, str] = field(default_factory=dict)
     env_passthrough: tuple[str, ...] = ()
+    # An agent session's warm helper (codex.tools.warm_shell); None runs cold.
+    warm: WarmHelper | None = None
 
     @classmethod
     def create(
@@ -226,7 +229,7 @@ def _run(guard: Guard, request: ExecRequest, decision: PolicyDecision,
     policy = UNSANDBOXED if request.escalated else request.policy
     tail = _Tail()
     try:
-        result = _execute(guard, request, policy, tail)
+        result = _execute(guard, request, policy, tail, trail)
     except SandboxUnavailable as exc:
         reason = str(exc)
         trail.record(Operation.COMMAND_EXEC, Decision.DENIED, reason + where, profile)
@@ -302,7 +305,7 @@ def _retry_unsandboxed(guard: Guard, request: ExecRequest, decision: PolicyDecis
     trail.record(Operation.COMMAND_EXEC, Decision.ALLOWED,
                  f"re-run without the sandbox: {verdict.reason}{where}", UNSANDBOXED_PROFILE)
     try:
-        result = _execute(guard, request, UNSANDBOXED, _Tail())
+        result = _execute(guard, request, UNSANDBOXED, _Tail(), trail)
     except SandboxError as exc:
         trail.record(Operation.COMMAND_EXEC, Decision.DENIED, f"not run: {exc}{where}",
                      UNSANDBOXED_PROFILE)
@@ -337,7 +340,7 @@ class _Tail:
 
 
 def _execute(guard: Guard, request: ExecRequest, policy: SandboxPolicy,
-             tail: _Tail) -> SandboxResult:
+             tail: _Tail, trail: _Trail) -> SandboxResult:
     on_output = request.on_output
     if on_output is not None:
         forward = on_output
@@ -347,12 +350,23 @@ def _execute(guard: Guard, request: ExecRequest, policy: SandboxPolicy,
             forward(stream, chunk)
 
         on_output = on_output_tapped
-    return run_sandboxed(SandboxRequest(
+    sandbox_request = SandboxRequest(
         policy=policy, argv=list(request.argv), cwd=request.cwd, workspace=request.workspace,
         timeout_s=request.timeout_s,
         allow_degraded=guard.allow_degraded, env=dict(guard.env),
         env_passthrough=guard.env_passthrough, capture=request.capture, on_output=on_output,
-        stdin=request.stdin, prepared=request.prepared))
+        stdin=request.stdin, prepared=request.prepared,
+        on_network=lambda host, port, allowed, reason: trail.record(
+            Operation.NETWORK, Decision.ALLOWED if allowed else Decision.DENIED,
+            f"domain allow-list proxy: {reason}", policy.profile, target=f"{host}:{port}"))
+    warm = guard.warm
+    if warm is None or not warm.usable(sandbox_request):
+        return run_sandboxed(sandbox_request)
+    if sandbox_request.prepared is None:
+        sandbox_request = replace(sandbox_request, prepared=warm.take(sandbox_request))
+    result = run_sandboxed(sandbox_request)
+    warm.refill(sandbox_request)  # the next command of the session finds it confined
+    return result
 
 
 def sandbox_failure(result: SandboxResult, output: bytes | None) -> str | None:

@@ -4,8 +4,9 @@ Started by the runner as `<codex> __codex_sandbox_helper__ SPEC_FD STATUS_FD`; i
 spec, confines itself, and starts the command when GO follows on SPEC_FD (codex.sandbox.linux
 .spec), so the runner may send the spec before its guards have decided. It imports only
 the stdlib and `codex.sandbox.linux.*` (pyseccomp lazily). Layers, in order (SANDBOX.md):
-probe, process hygiene, namespaces (user, PID, mount, IPC, network), mounts (fresh /proc,
-private /dev/shm and ptys, read-only protected paths, masked secrets), privilege drop,
+probe, process hygiene, namespaces (user, PID, mount, IPC, network), mounts (every mount
+read-only but the writable roots, fresh /proc, private /dev/shm and ptys, read-only
+protected paths, masked secrets), privilege drop,
 no_new_privs, Landlock, seccomp, exec.
 
 Process shape with a PID namespace:
@@ -32,7 +33,13 @@ import signal
 from codex.sandbox import layer_names as L
 from codex.sandbox.linux import landlock, mounts, pids_cgroup, probe, seccomp_filter
 from codex.sandbox.linux import syscalls as sc
-from codex.sandbox.linux.spec import HelperSpec, encode_frame, read_frame, wait_for_go
+from codex.sandbox.linux.spec import (
+    HelperSpec,
+    encode_frame,
+    read_frame,
+    wait_for_command,
+    wait_for_go,
+)
 
 # Startup discipline: no `typing`, `dataclasses`, `json` or `re` on this path (each costs
 # milliseconds on every sandboxed command); type-only imports hide behind this constant.
@@ -149,7 +156,8 @@ def confine_and_run(spec: HelperSpec, status: Status, progress: Progress, go_fd:
     if not spec.confined:
         return run_unconfined(spec, status, progress, go_fd)
     abi, abi_error = probe.landlock_abi()
-    progress.attempt(L.HYGIENE, lambda: hygiene(spec, (status.fd, go_fd)))
+    keep = (status.fd, go_fd) if spec.proxy_fd is None else (status.fd, go_fd, spec.proxy_fd)
+    progress.attempt(L.HYGIENE, lambda: hygiene(spec, keep))
     limit_processes(spec, progress)
     progress.applied += [L.ENV, L.STDIN, L.SESSION]
     pidns = enter_namespaces(spec, progress)
@@ -161,12 +169,19 @@ def confine_and_run(spec: HelperSpec, status: Status, progress: Progress, go_fd:
         if init_pid:
             os.close(alive_r)
             os.close(go_fd)  # init waits for GO
+            if spec.proxy_fd is not None:
+                os.close(spec.proxy_fd)  # init hands the listener over
             return supervise(init_pid)
         os.close(alive_w)
         sc.prctl(sc.PR_SET_PDEATHSIG, signal.SIGKILL)
         _exit_if_orphaned(alive_r)
     report = mounts.MountReport()
     private_dev = setup_mounts(spec, progress, report, pidns)
+    if spec.proxy_port is not None:
+        if pidns:
+            progress.attempt(L.PROXY, lambda: hand_over_proxy_listener(spec))
+        else:
+            progress.missing(L.PROXY, "no network namespace to isolate the command in")
     drop_privileges(progress)
     progress.attempt(L.NNP, lambda: sc.prctl(sc.PR_SET_NO_NEW_PRIVS, 1))
     try:
@@ -181,9 +196,31 @@ def confine_and_run(spec: HelperSpec, status: Status, progress: Progress, go_fd:
         "unavailable": progress.unavailable, "landlock_abi": abi,
         "protected": report.protected, "masked": report.masked,
     })
-    if not wait_for_go(go_fd):
+    if spec.deferred:
+        if not _receive_command(spec, status, go_fd):
+            return HELPER_FAILED
+    elif not wait_for_go(go_fd):
         return HELPER_FAILED  # called off: the command never starts
     return run_command(spec, status, pid1=pidns)
+
+
+def _receive_command(spec: HelperSpec, status: Status, go_fd: int) -> bool:
+    """A warm helper learns its command only now: argv and working directory."""
+    command = wait_for_command(go_fd)
+    if command is None:
+        return False  # called off: the session ended or its policy changed
+    argv, cwd = command.get("argv"), command.get("cwd")
+    if not isinstance(argv, list) or not argv or not all(isinstance(a, str) for a in argv) \
+            or not isinstance(cwd, str):
+        status.send({"error": "bad command frame"})
+        return False
+    try:
+        os.chdir(cwd)
+    except OSError as exc:
+        status.send({"error": f"cannot enter {cwd}: {exc.strerror}"})
+        return False
+    spec.argv, spec.cwd = argv, cwd
+    return True
 
 
 def _exit_if_orphaned(alive_r: int) -> None:
@@ -319,19 +356,51 @@ def setup_mounts(spec: HelperSpec, progress: Progress, report: mounts.MountRepor
                  pidns: bool) -> bool:
     """Mount layer; returns whether the private /dev (shm, ptys) is in place."""
     if not pidns:
-        for name in (L.PROTECTED, L.MASKS):
+        for name in (L.READ_ONLY_MOUNTS, L.PROTECTED, L.MASKS):
             progress.missing(name, "no mount namespace")
         return False
     if not _step(progress, L.MOUNTNS, mounts.make_private):
-        for name in (L.PROTECTED, L.MASKS):
+        for name in (L.READ_ONLY_MOUNTS, L.PROTECTED, L.MASKS):
             progress.missing(name, "mounts are not private")
         return False
+    writable = spec.writable_roots + ([spec.private_tmp] if spec.private_tmp else [])
+
+    def read_only_outside() -> None:
+        keep = mounts.writable_flags(writable)
+        mounts.readonly_everything()
+        mounts.rebind_writable(keep)
+
+    progress.attempt(L.READ_ONLY_MOUNTS, read_only_outside)
     _step(progress, L.PIDNS, mounts.mount_proc)
     private_dev = _step(progress, L.MOUNTNS, mounts.private_dev)
     progress.attempt(L.PROTECTED, lambda: mounts.protect(
-        spec.writable_roots, spec.protected_subpaths, report))
-    progress.attempt(L.MASKS, lambda: mounts.mask(spec.masked_paths, report))
+        spec.writable_roots, spec.protected_subpaths, report, spec.read_only_paths))
+    progress.attempt(L.MASKS, lambda: mounts.mask(spec.masked_paths, report,
+                                                  spec.denied_paths))
     return private_dev
+
+
+def hand_over_proxy_listener(spec: HelperSpec) -> None:
+    """Inside the new network namespace: bring `lo` up, listen on 127.0.0.1:proxy_port and
+    pass the listening socket to the runner (SCM_RIGHTS), whose proxy accepts on it. The
+    command's only way out is that port (codex.sandbox.proxy)."""
+    import fcntl
+    import socket
+    import struct
+
+    siocsifflags, iff_up_loopback_running = 0x8914, 0x1 | 0x8 | 0x40
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as ctl:
+        fcntl.ioctl(ctl, siocsifflags, struct.pack("16sH14s", b"lo", iff_up_loopback_running,
+                                                   b""))
+    channel = socket.socket(fileno=spec.proxy_fd)
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener:
+            listener.bind(("127.0.0.1", spec.proxy_port or 0))
+            listener.listen(128)
+            socket.send_fds(channel, [b"L"], [listener.fileno()])
+    finally:
+        channel.close()
+        spec.proxy_fd = None
 
 
 def _step(progress: Progress, layer: str, step: Callable[[], object]) -> bool:
@@ -389,7 +458,8 @@ def apply_landlock(spec: HelperSpec, progress: Progress, abi: int, abi_error: st
     if private_dev:
         writable.append("/dev/shm")
         devices += ["/dev/pts", "/dev/ptmx"]
-    plan = landlock.plan_for(abi, writable, devices, spec.network)
+    ports = (spec.proxy_port,) if spec.proxy_port is not None else ()
+    plan = landlock.plan_for(abi, writable, devices, spec.network, ports)
     try:
         applied = landlock.apply(plan)
     except OSError as exc:
@@ -403,7 +473,9 @@ def apply_landlock(spec: HelperSpec, progress: Progress, abi: int, abi_error: st
 
 
 def load_seccomp(spec: HelperSpec) -> None:
-    seccomp_filter.load(network=spec.network, read_only=spec.read_only)
+    # With the proxy, TCP sockets are needed to reach it; the namespace has nothing else.
+    seccomp_filter.load(network=spec.network or spec.proxy_port is not None,
+                        read_only=spec.read_only)
 
 
 def supervise(child: int) -> int:

@@ -103,8 +103,9 @@ class LandlockPlan:
     """What one run asks of Landlock."""
 
     def __init__(self, abi: int, rules: list[PathRule], deny_tcp: bool, scoped: bool,
-                 log_new_exec: bool) -> None:
+                 log_new_exec: bool, connect_ports: tuple[int, ...] = ()) -> None:
         self.abi = abi
+        self.connect_ports = connect_ports
         self.rules = rules
         self.deny_tcp = deny_tcp
         self.scoped = scoped
@@ -144,6 +145,11 @@ def apply(plan: LandlockPlan) -> LandlockApplied:
         for rule in plan.rules:
             if not _add_path_rule(ruleset_fd, rule, handled_fs):
                 skipped.append(rule.path)
+        for port in plan.connect_ports if handled_net else ():
+            attr = _buffer(pack_net_port(NET_CONNECT_TCP, port))
+            syscalls.syscall(syscalls.SYS_LANDLOCK_ADD_RULE, ctypes.c_int(ruleset_fd),
+                             ctypes.c_int(RULE_NET_PORT), attr, ctypes.c_uint32(0),
+                             what=f"landlock_add_rule tcp connect {port}")
         flags = RESTRICT_SELF_LOG_NEW_EXEC_ON if plan.log_new_exec and plan.abi >= 7 else 0
         syscalls.syscall(syscalls.SYS_LANDLOCK_RESTRICT_SELF, ctypes.c_int(ruleset_fd),
                          ctypes.c_uint32(flags), what="landlock_restrict_self")
@@ -175,10 +181,11 @@ def _add_path_rule(ruleset_fd: int, rule: PathRule, handled_fs: int) -> bool:
 
 
 def plan_for(abi: int, writable: Iterable[str], devices: Iterable[str],
-             network: bool) -> LandlockPlan:
-    """The rules SANDBOX.md asks for: `/` read+execute, devices read/write, writable roots."""
+             network: bool, connect_ports: tuple[int, ...] = ()) -> LandlockPlan:
+    """The rules SANDBOX.md asks for: `/` read+execute, devices read/write, writable roots;
+    without network, TCP connect only to `connect_ports` (the codex proxy's)."""
     rules = [PathRule("/", READ_EXEC)]
     rules += [PathRule(d, DEVICE_RW | READ_EXEC) for d in devices]
     rules += [PathRule(w, writable_rights(abi)) for w in writable]
     return LandlockPlan(abi=abi, rules=rules, deny_tcp=not network, scoped=True,
-                        log_new_exec=True)
+                        log_new_exec=True, connect_ports=connect_ports)

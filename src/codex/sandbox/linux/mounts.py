@@ -1,4 +1,5 @@
-"""Mount-namespace setup: fresh /proc, private /dev/shm and ptys, protected paths, masks.
+"""Mount-namespace setup: every mount read-only, writable roots re-bound writable, fresh
+/proc, private /dev/shm and ptys, protected paths, masks.
 
 Runs inside new user + mount + PID namespaces, before any privilege is dropped. Every step
 that protects something raises on failure (the helper refuses or, with --allow-degraded,
@@ -7,6 +8,7 @@ records the gap); nothing here is best-effort silently.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 
@@ -51,6 +53,73 @@ def make_private() -> None:
     sc.mount(None, "/", None, sc.MS_REC | sc.MS_PRIVATE)
 
 
+def readonly_everything() -> None:
+    """Make every mount read-only, recursively from `/` (bubblewrap's `--ro-bind / /`).
+
+    Landlock does not cover chmod, chown, utime, xattrs or (for hard links made before the
+    run) writes to the inode; a read-only mount stops all of them with EROFS outside the
+    writable roots, which `rebind_writable` then re-opens. Mounts made after this (the fresh
+    /proc, /dev/shm, ptys) are new and writable.
+    """
+    try:
+        sc.mount_setattr("/", sc.AT_RECURSIVE, attr_set=sc.MOUNT_ATTR_RDONLY)
+        return
+    except OSError as exc:
+        if exc.errno != errno.ENOSYS:
+            raise
+    for target in _mount_points():  # before Linux 5.12: one remount per mount, parents first
+        try:
+            flags = _locked_flags(target)
+        except OSError as exc:
+            if exc.errno in (errno.EACCES, errno.ENOENT, errno.ENOTDIR):
+                continue  # unreachable for us, so for the command too
+            raise
+        sc.mount(None, target, None, sc.MS_BIND | sc.MS_REMOUNT | sc.MS_RDONLY | flags)
+
+
+def _mount_points() -> list[str]:
+    """Every mount point in this namespace, shortest first (octal escapes decoded)."""
+    points = []
+    with open("/proc/self/mountinfo", "rb") as fh:
+        for line in fh:
+            raw = line.split(b" ")[4]
+            points.append(os.fsdecode(_unescape(raw)))
+    return sorted(set(points), key=len)
+
+
+def _unescape(raw: bytes) -> bytes:
+    """mountinfo writes space, tab, newline and backslash as \\ooo."""
+    out = bytearray()
+    i = 0
+    while i < len(raw):
+        if raw[i] == 0x5C and raw[i + 1:i + 4].isdigit() and i + 4 <= len(raw):
+            out.append(int(raw[i + 1:i + 4], 8))
+            i += 4
+        else:
+            out.append(raw[i])
+            i += 1
+    return bytes(out)
+
+
+def writable_flags(paths: Iterable[str]) -> dict[str, int]:
+    """Per path, the flags a writable re-bind must keep (read before `readonly_everything`:
+    a path on a mount the host made read-only stays read-only)."""
+    flags = {}
+    for path in paths:
+        ro = os.statvfs(path).f_flag & os.ST_RDONLY
+        flags[path] = _locked_flags(path) | (sc.MS_RDONLY if ro else 0)
+    return flags
+
+
+def rebind_writable(flags: dict[str, int]) -> None:
+    """Bind each writable root onto itself and make that bind writable again (mounts below
+    a root keep the read-only flag: they are other file systems the profile did not name)."""
+    for path, keep in flags.items():
+        sc.mount(path, path, None, sc.MS_BIND | sc.MS_REC)
+        sc.mount(None, path, None, sc.MS_BIND | sc.MS_REMOUNT | sc.MS_NOSUID | sc.MS_NODEV
+                 | keep)
+
+
 def mount_proc() -> None:
     """A /proc that shows only the new PID namespace."""
     sc.mount("proc", "/proc", "proc", sc.MS_NOSUID | sc.MS_NODEV | sc.MS_NOEXEC)
@@ -83,7 +152,7 @@ def pin(path: str) -> None:
 
 
 def protect(writable_roots: Iterable[str], subpaths: Iterable[str],
-            report: MountReport) -> None:
+            report: MountReport, read_only_paths: Iterable[str] = ()) -> None:
     """Read-only binds over protected paths inside each writable root.
 
     Paths that exist are made read-only. `.git` itself is pinned so it cannot be renamed
@@ -108,10 +177,35 @@ def protect(writable_roots: Iterable[str], subpaths: Iterable[str],
             if os.path.lexists(target):
                 bind_readonly(target)
                 report.protected.append(target)
+    for path in read_only_paths:  # a permission profile's "read" rules inside writable roots
+        if os.path.exists(path):
+            bind_readonly(path)
+            report.protected.append(path)
 
 
-def mask(paths: Iterable[str], report: MountReport) -> None:
-    """Hide secrets: an empty read-only tmpfs over directories, /dev/null over files."""
+def mask(paths: Iterable[str], report: MountReport, denied: Iterable[str] = ()) -> None:
+    """Hide secrets: an empty read-only tmpfs over directories, /dev/null over files. A
+    permission profile's "deny" paths get a mode-000 directory or file instead: neither
+    readable nor listable (nobody inside holds a capability that overrides modes). Runs
+    after `private_dev`: denied files need our private /dev/shm."""
+    for path in denied:
+        if os.path.isdir(path):
+            sc.mount("tmpfs", path, "tmpfs", sc.MS_NOSUID | sc.MS_NODEV | sc.MS_NOEXEC
+                     | sc.MS_RDONLY, "mode=0000,size=4k")
+        elif os.path.exists(path):
+            # an empty mode-000 file on our private /dev/shm, bound over the path, then
+            # unlinked (the bind keeps it); the read-only remount stops a chmod back
+            source = f"/dev/shm/.codex-denied-{os.getpid()}"
+            os.close(os.open(source, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0))
+            try:
+                sc.mount(source, path, None, sc.MS_BIND)
+            finally:
+                os.unlink(source)
+            sc.mount(None, path, None, sc.MS_BIND | sc.MS_REMOUNT | sc.MS_RDONLY
+                     | _locked_flags(path) | sc.MS_NOSUID | sc.MS_NODEV | sc.MS_NOEXEC)
+        else:
+            continue
+        report.masked.append(path)
     for path in paths:
         try:
             st = os.lstat(path)

@@ -25,7 +25,9 @@ class HelperSpec:
                  confined: bool, network: bool, writable_roots: list[str],
                  protected_subpaths: list[str], masked_paths: list[str],
                  private_tmp: str | None, allow_degraded: bool, parent_pid: int,
-                 pids_cgroup: str | None = None) -> None:
+                 pids_cgroup: str | None = None, read_only_paths: list[str] | None = None,
+                 denied_paths: list[str] | None = None, proxy_port: int | None = None,
+                 proxy_fd: int | None = None, deferred: bool = False) -> None:
         self.argv = argv
         self.cwd = cwd
         self.env = env
@@ -39,6 +41,15 @@ class HelperSpec:
         self.allow_degraded = allow_degraded
         self.parent_pid = parent_pid
         self.pids_cgroup = pids_cgroup
+        self.read_only_paths = read_only_paths or []
+        self.denied_paths = denied_paths or []
+        # Domain allow-list: the helper listens on 127.0.0.1:proxy_port inside the command's
+        # network namespace and hands the listener to the runner over proxy_fd.
+        self.proxy_port = proxy_port
+        self.proxy_fd = proxy_fd
+        # A warm helper: confined ahead of a command not known yet; argv and cwd come in
+        # the command frame that replaces GO (`wait_for_command`).
+        self.deferred = deferred
 
     @property
     def read_only(self) -> bool:
@@ -84,6 +95,18 @@ def wait_for_go(fd: int) -> bool:
         return False
     finally:
         os.close(fd)
+
+
+def wait_for_command(fd: int) -> dict[str, object] | None:
+    """A warm helper's GO: the command frame ({"argv", "cwd"}), or None when the run is
+    called off (end of file); closes `fd`."""
+    try:
+        message = marshal.loads(read_frame(fd))
+    except (OSError, EOFError, ValueError, TypeError):
+        return None
+    finally:
+        os.close(fd)
+    return message if isinstance(message, dict) else None
 
 
 def encode_frame(message: dict[str, object]) -> bytes:

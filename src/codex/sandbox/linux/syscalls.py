@@ -19,6 +19,7 @@ MACHINE = os.uname().machine
 SYS_LANDLOCK_CREATE_RULESET = 444
 SYS_LANDLOCK_ADD_RULE = 445
 SYS_LANDLOCK_RESTRICT_SELF = 446
+SYS_MOUNT_SETATTR = 442  # also in the unified range (5.12+)
 
 # prctl options (linux/prctl.h)
 PR_SET_PDEATHSIG = 1
@@ -48,6 +49,11 @@ MS_BIND = 0x1000
 MS_REC = 0x4000
 MS_PRIVATE = 0x40000
 MS_SLAVE = 0x80000
+
+# mount_setattr(2) (linux/mount.h, linux/fcntl.h)
+MOUNT_ATTR_RDONLY = 0x1
+AT_RECURSIVE = 0x8000
+AT_FDCWD = -100
 
 
 def _check(result: int, what: str) -> int:
@@ -82,6 +88,20 @@ def mount(source: str | None, target: str, fstype: str | None, flags: int,
 
     res = _libc.mount(enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data))
     _check(int(res), f"mount {target}")
+
+
+class _MountAttr(ctypes.Structure):
+    _fields_ = (("attr_set", ctypes.c_uint64), ("attr_clr", ctypes.c_uint64),
+                ("propagation", ctypes.c_uint64), ("userns_fd", ctypes.c_uint64))
+
+
+def mount_setattr(path: str, flags: int, attr_set: int = 0, attr_clr: int = 0) -> None:
+    """mount_setattr(2) on `path` (AT_RECURSIVE in `flags` for the whole subtree); raises
+    OSError (ENOSYS before Linux 5.12)."""
+    attr = _MountAttr(attr_set, attr_clr, 0, 0)
+    syscall(SYS_MOUNT_SETATTR, ctypes.c_int(AT_FDCWD), os.fsencode(path),
+            ctypes.c_uint(flags), ctypes.byref(attr), ctypes.c_size_t(ctypes.sizeof(attr)),
+            what=f"mount_setattr {path}")
 
 
 class _CapHeader(ctypes.Structure):
