@@ -2,24 +2,22 @@
 
 Layout: `audit-YYYY-MM-DD.jsonl` (one per UTC day, mode 0600) in a 0700 directory, plus
 `audit.lock`, which every writer holds exclusively (flock) while it appends and which also
-carries the chain head (seq and hash of the newest entry) so `verify` can tell a log that was
-cut short from a complete one.
+carries the head record (codex.audit.head) so `verify` can tell a log that was cut short from a
+complete one.
 
 An append, under the lock: find the newest valid entry (reading the newest file from its end),
-build the next entry on it, and write it with one `write()` on an O_APPEND descriptor, then
-fsync. If the file does not end with a newline (a writer died mid-line), the new entry starts
-with one, so the torn fragment stays on a line of its own and the chain continues from the last
-valid entry.
+build the next entry on it, write it with one `write()` on an O_APPEND descriptor, fsync, then
+update the head (carrying forward any disagreement between the old head and the log). If the
+file does not end with a newline (a writer died mid-line), the new entry starts with one, so
+the torn fragment stays on a line of its own and the chain continues from the last valid entry.
 """
 
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -32,12 +30,11 @@ from codex.audit.entry import (
     entry_hash,
     parse_line,
 )
+from codex.audit.head import LOCK_NAME, next_head, read_head_fd
 from codex.audit.scrub import Scrubber
 from codex.fsutil import fsync_directory
 
-LOCK_NAME = "audit.lock"
 DAY_FILE = re.compile(r"^audit-(\d{4}-\d{2}-\d{2})\.jsonl$")
-_HEAD_WIDTH = 160  # the head record is rewritten in place, padded to a fixed width
 _TAIL_CHUNK = 16 * 1024
 # A symlink planted in place of a log file must not redirect our writes somewhere else.
 _OPEN_FLAGS = os.O_CREAT | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0)
@@ -68,29 +65,6 @@ def day_files(directory: Path) -> list[Path]:
 def rfc3339(moment: datetime) -> str:
     """UTC timestamp with microseconds and a `Z`, e.g. 2026-11-21T13:47:27.123456Z."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-@dataclass(frozen=True)
-class Head:
-    """The newest entry as the writers last recorded it."""
-
-    seq: int
-    hash: str
-
-
-def read_head(directory: Path) -> Head | None:
-    """The head record from the lock file, or None when absent or unreadable."""
-    try:
-        raw = (directory / LOCK_NAME).read_bytes()[:_HEAD_WIDTH]
-        data = json.loads(raw.decode("utf-8"))
-    except (OSError, ValueError, RecursionError):
-        return None
-    if not isinstance(data, dict):
-        return None
-    seq, digest = data.get("seq"), data.get("hash")
-    if type(seq) is not int or not isinstance(digest, str):
-        return None
-    return Head(seq, digest)
 
 
 def iter_lines(path: Path) -> Iterator[tuple[int, bytes, bool]]:
@@ -207,6 +181,7 @@ class AuditLog:
 
     def _append_locked(self, lock_fd: int, fields: dict[str, str]) -> AuditEntry:
         now = self._clock()
+        head = read_head_fd(lock_fd)
         files = day_files(self.directory)
         previous = None
         for path in reversed(files):
@@ -242,8 +217,7 @@ class AuditLog:
             os.close(fd)
         if created:
             fsync_directory(self.directory)  # a new day file must survive a power cut too
-        head = json.dumps({"seq": entry.seq, "hash": entry.hash}).encode()
-        os.pwrite(lock_fd, head.ljust(_HEAD_WIDTH - 1) + b"\n", 0)
+        os.pwrite(lock_fd, next_head(head, previous, entry).to_bytes(), 0)
         return entry
 
 

@@ -120,10 +120,15 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         as_json: Annotated[bool, typer.Option(
             "--json", help="Print the report as one JSON object.")] = False,
+        allow_missing_head: Annotated[bool, typer.Option(
+            "--allow-missing-head",
+            help="Only for a log written before codex kept a head record in audit.lock: "
+                 "accept it without one (a cut-off tail then cannot be detected).")] = False,
     ) -> None:
-        """Check every entry's hash and chain link; exit 1 naming the first broken entry."""
+        """Check every entry's hash and chain link and the head record; exit 1 naming the
+        first problem (a broken entry, a cut-off or rewritten tail, a missing head)."""
         config = load_effective_config(ctx)
-        report = verify_log(audit_directory(config))
+        report = verify_log(audit_directory(config), allow_missing_head=allow_missing_head)
         if as_json:
             typer.echo(json.dumps(report.to_dict()))
             raise typer.Exit(0 if report.ok else 1)
