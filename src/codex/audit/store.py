@@ -21,6 +21,8 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+from codex.audit.anchor_paths import CHECKPOINT_EVERY
+from codex.audit.autosign import sign_if_keyed
 from codex.audit.entry import (
     GENESIS_HASH,
     AuditEntry,
@@ -104,6 +106,14 @@ def _last_valid_in(path: Path) -> AuditEntry | None:
     return None
 
 
+def _newest_entry(files: list[Path]) -> AuditEntry | None:
+    for path in reversed(files):
+        newest = _last_valid_in(path)
+        if newest is not None:
+            return newest
+    return None
+
+
 def _ends_with_newline(fd: int) -> bool:
     size = os.fstat(fd).st_size
     return size == 0 or os.pread(fd, 1, size - 1) == b"\n"
@@ -124,6 +134,7 @@ class AuditLog:
         scrubber: Scrubber | None = None,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
+        self.codex_home = codex_home
         self.directory = directory if directory is not None else audit_dir(codex_home)
         self._scrubber = scrubber
         self._clock = clock or (lambda: datetime.now(UTC))
@@ -183,11 +194,7 @@ class AuditLog:
         now = self._clock()
         head = read_head_fd(lock_fd)
         files = day_files(self.directory)
-        previous = None
-        for path in reversed(files):
-            previous = _last_valid_in(path)
-            if previous is not None:
-                break
+        previous = _newest_entry(files)
         day = now.astimezone(UTC).strftime("%Y-%m-%d")
         if files:
             # A clock that went back must not put newer entries in an older file.
@@ -218,7 +225,25 @@ class AuditLog:
         if created:
             fsync_directory(self.directory)  # a new day file must survive a power cut too
         os.pwrite(lock_fd, next_head(head, previous, entry).to_bytes(), 0)
+        if entry.seq % CHECKPOINT_EVERY == 0:
+            sign_if_keyed(self.codex_home, self.directory, entry.seq, entry.hash)
         return entry
+
+    def checkpoint_newest(self) -> None:
+        """Sign a checkpoint of the newest entry if a key exists (at the end of a session)."""
+        try:
+            lock_fd = os.open(self.directory / LOCK_NAME, os.O_RDWR | os.O_CLOEXEC)
+        except OSError:
+            return  # nothing was ever recorded here
+        try:
+            fcntl.flock(lock_fd, fcntl.LOCK_EX)
+            newest = _newest_entry(day_files(self.directory))
+            if newest is not None:
+                sign_if_keyed(self.codex_home, self.directory, newest.seq, newest.hash)
+        except OSError:
+            pass  # an unreadable log fails `verify`; ending a session must not fail on it
+        finally:
+            os.close(lock_fd)
 
 
 def _write_all(fd: int, data: bytes) -> None:

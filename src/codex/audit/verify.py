@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import fcntl
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -158,11 +158,14 @@ def _permission_warnings(directory: Path, files: list[Path]) -> list[Finding]:
     return found
 
 
-def verify_log(directory: Path, *, allow_missing_head: bool = False) -> VerifyReport:
+def verify_log(directory: Path, *, allow_missing_head: bool = False,
+               anchors: Mapping[int, str] | None = None) -> VerifyReport:
     """Verify the whole log under a shared lock, so no append lands halfway through.
 
     `allow_missing_head` turns a missing head record from an error into a warning: only for
-    logs written before codex kept head records, whose tail cannot be checked at all."""
+    logs written before codex kept head records, whose tail cannot be checked at all.
+    `anchors` (seq -> hash, from signed checkpoints whose signatures the caller checked) must
+    each be present in the log with exactly that hash."""
     lock_fd = None
     try:
         lock_fd = os.open(directory / LOCK_NAME, os.O_RDONLY | os.O_CLOEXEC)
@@ -170,13 +173,14 @@ def verify_log(directory: Path, *, allow_missing_head: bool = False) -> VerifyRe
     except OSError:
         lock_fd = None  # no lock file yet (or unreadable): verify what is there
     try:
-        return _verify_unlocked(directory, allow_missing_head)
+        return _verify_unlocked(directory, allow_missing_head, anchors or {})
     finally:
         if lock_fd is not None:
             os.close(lock_fd)
 
 
-def _verify_unlocked(directory: Path, allow_missing_head: bool) -> VerifyReport:
+def _verify_unlocked(directory: Path, allow_missing_head: bool,
+                     anchors: Mapping[int, str]) -> VerifyReport:
     files = day_files(directory)
     report = VerifyReport(directory=directory, files=len(files))
     report.findings.extend(_permission_warnings(directory, files) if files else [])
@@ -199,6 +203,8 @@ def _verify_unlocked(directory: Path, allow_missing_head: bool) -> VerifyReport:
                 return report
             report.findings.extend(_torn(pending))
             pending = []
+        if problem is None:
+            problem = _check_anchor(line, entry, anchors)
         if problem is not None:
             report.findings.append(problem)
             return report
@@ -208,10 +214,28 @@ def _verify_unlocked(directory: Path, allow_missing_head: bool) -> VerifyReport:
         if head is not None and entry.seq == head.seq:
             head_hash = entry.hash
     report.findings.extend(_torn(pending))
+    beyond = [seq for seq in anchors if seq > report.last_seq]
+    if beyond:
+        report.findings.append(Finding(
+            "error", "checkpoint_truncated",
+            f"truncated: a signed checkpoint vouches for seq {max(beyond)} but the log ends at "
+            f"seq {report.last_seq} (seq {report.last_seq + 1}..{max(beyond)} were cut off)",
+            seq=report.last_seq + 1))
+        return report
     head_problem = _check_head(head, head_hash, report, files, allow_missing_head)
     if head_problem is not None:
         report.findings.append(head_problem)
     return report
+
+
+def _check_anchor(line: _Line, entry: AuditEntry, anchors: Mapping[int, str]) -> Finding | None:
+    signed = anchors.get(entry.seq)
+    if signed is None or signed == entry.hash:
+        return None
+    return Finding("error", "checkpoint_mismatch",
+                   f"rewritten: seq {entry.seq} is not the entry a signed checkpoint vouches "
+                   f"for (hash {entry.hash[:16]}, signed {signed[:16]}): seq 1..{entry.seq} "
+                   "were rewritten", file=line.file, line=line.number, seq=entry.seq)
 
 
 def _links(entry: AuditEntry, previous: AuditEntry | None) -> bool:
