@@ -121,3 +121,35 @@ def test_cancelling_the_task_interrupts_and_keeps_the_session_resumable(
     assert calls_without_output(loaded.items) == []
     assert loaded.items[-1] == FunctionCallOutput("call_s", loaded.items[-1].output)
     assert loaded.items[-1].output.startswith("aborted")
+
+
+def test_a_session_end_signs_a_checkpoint_of_its_audit_entries(
+        model_server: ModelServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Once an audit key exists, ending a session anchors what it recorded."""
+    from dataclasses import replace
+
+    from codex.audit import AuditLog, verify_log
+    from codex.audit.anchor_paths import KEY_DIR_ENV, local_checkpoints
+    from codex.audit.checkpoint import load_private_key
+
+    keys = tmp_path / "keys"
+    monkeypatch.setenv(KEY_DIR_ENV, str(keys))
+    load_private_key(keys, create=True)
+    model_server.enqueue(
+        responses_reply(Call("shell", json.dumps({"command": ["echo", "hi"]}), "call_1")),
+        responses_text("done"))
+    base = _settings(model_server, tmp_path)
+    audit = AuditLog(base.codex_home)
+    stored = local_checkpoints(keys, audit.directory)
+
+    async def main() -> None:
+        async with Session.open(replace(base, audit=audit)) as session:
+            await run_task(session, UserInput(text="go"), lambda _event: None)
+            assert not stored.exists()  # nothing signed before the session ends
+
+    asyncio.run(main())
+    report = verify_log(audit.directory)
+    assert report.ok and report.entries >= 1
+    (line,) = stored.read_text().splitlines()
+    assert (json.loads(line)["seq"], json.loads(line)["hash"]) == (report.last_seq,
+                                                                   report.last_hash)
