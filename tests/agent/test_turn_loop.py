@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
+import secrets
 import signal
+import time
 from pathlib import Path
 
 import pytest
 
 from codex.agent import Session, SessionSettings, find_rollout, load_rollout, run_task
-from codex.agent.cancel import running_helpers
 from codex.agent.session import calls_without_output
 from codex.approvals import NonInteractiveApprover
 from codex.model import FunctionCallOutput, Message, resolve_provider
@@ -29,6 +31,7 @@ from codex.protocol import (
 )
 from codex.security.profiles import SecurityProfile, resolve_policy
 from support.model_server import Call, ModelServer, Text, responses_reply, responses_text
+from support.procs import pids_with
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -75,11 +78,17 @@ def test_events_and_result_of_a_tool_turn(model_server: ModelServer, tmp_path: P
 @pytest.mark.parametrize("cancel_early", [False, True])
 def test_cancelling_the_task_interrupts_and_keeps_the_session_resumable(
         model_server: ModelServer, tmp_path: Path, cancel_early: bool) -> None:
-    # timeout_ms far beyond the sleep: only the cancellation can end this command early
-    arguments = {"command": ["sleep", "30"], "timeout_ms": 600_000}
+    # timeout_ms far beyond the sleep: only the cancellation can end this command early. The
+    # duration doubles as a unique token in the command's argv: the oracle is /proc, not the
+    # agent's own `running_helpers()` (the function the code uses to find what to kill).
+    token = f"30.{secrets.randbelow(10**9):09d}"
+    arguments = {"command": ["sleep", token], "timeout_ms": 600_000}
     model_server.enqueue(responses_reply(Call("shell", json.dumps(arguments), "call_s")))
     events: list[AgentEvent] = []
     settings = _settings(model_server, tmp_path)
+
+    def sleepers() -> list[int]:
+        return pids_with(token)
 
     async def main() -> object:
         async with Session.open(settings) as session:
@@ -87,13 +96,21 @@ def test_cancelling_the_task_interrupts_and_keeps_the_session_resumable(
             while not any(isinstance(e, ItemStarted) for e in events):
                 await asyncio.sleep(0.01)
             if not cancel_early:
-                while not running_helpers():  # the sandboxed command is running
+                deadline = time.monotonic() + 30
+                while not sleepers():  # the sandboxed command is running
+                    assert time.monotonic() < deadline, "the command never started"
                     await asyncio.sleep(0.02)
             task.cancel()  # early: the sandbox may not even be spawned yet
             result = await task
-            left = running_helpers()
+            left = sleepers()
+            # Nothing may start late either (a spawn racing the cancellation).
+            deadline = time.monotonic() + 1.0
+            while not left and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+                left = sleepers()
             for pid in left:  # only reached when the agent failed to stop it
-                os.killpg(pid, signal.SIGKILL)
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
             assert left == []
             return result
 
@@ -104,3 +121,35 @@ def test_cancelling_the_task_interrupts_and_keeps_the_session_resumable(
     assert calls_without_output(loaded.items) == []
     assert loaded.items[-1] == FunctionCallOutput("call_s", loaded.items[-1].output)
     assert loaded.items[-1].output.startswith("aborted")
+
+
+def test_a_session_end_signs_a_checkpoint_of_its_audit_entries(
+        model_server: ModelServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Once an audit key exists, ending a session anchors what it recorded."""
+    from dataclasses import replace
+
+    from codex.audit import AuditLog, verify_log
+    from codex.audit.anchor_paths import KEY_DIR_ENV, local_checkpoints
+    from codex.audit.checkpoint import load_private_key
+
+    keys = tmp_path / "keys"
+    monkeypatch.setenv(KEY_DIR_ENV, str(keys))
+    load_private_key(keys, create=True)
+    model_server.enqueue(
+        responses_reply(Call("shell", json.dumps({"command": ["echo", "hi"]}), "call_1")),
+        responses_text("done"))
+    base = _settings(model_server, tmp_path)
+    audit = AuditLog(base.codex_home)
+    stored = local_checkpoints(keys, audit.directory)
+
+    async def main() -> None:
+        async with Session.open(replace(base, audit=audit)) as session:
+            await run_task(session, UserInput(text="go"), lambda _event: None)
+            assert not stored.exists()  # nothing signed before the session ends
+
+    asyncio.run(main())
+    report = verify_log(audit.directory)
+    assert report.ok and report.entries >= 1
+    (line,) = stored.read_text().splitlines()
+    assert (json.loads(line)["seq"], json.loads(line)["hash"]) == (report.last_seq,
+                                                                   report.last_hash)

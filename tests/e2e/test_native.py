@@ -73,3 +73,31 @@ def test_sandbox_helper_reexecutes_the_native_binary(native_binary: Path, tmp_pa
     assert blocked.returncode == 2, blocked.stderr
     assert "cannot create denied: Permission denied" in blocked.stderr, blocked.stderr
     assert not (tmp_path / "denied").exists()
+
+
+def test_audit_checkpoints_sign_and_verify_in_the_binary(native_binary: Path,
+                                                         tmp_path: Path) -> None:
+    """`cryptography` (ed25519) is loaded only by the checkpoint commands, so only running them
+    shows whether the build carries it and its Rust extension."""
+    import os
+
+    home, keys = tmp_path / "home", tmp_path / "keys"
+    home.mkdir()
+    env = {**os.environ, "CODEX_HOME": str(home), "CODEX_AUDIT_KEY_DIR": str(keys)}
+
+    def codex(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(native_binary), *args], capture_output=True, text=True,
+                              timeout=120, env=env, cwd=tmp_path)
+
+    ran = codex("sandbox", "--", "true")  # records one audit entry
+    assert ran.returncode == 0, ran.stderr
+    made = codex("audit", "checkpoint", "--export", str(tmp_path / "cp"))
+    assert made.returncode == 0, made.stderr
+    checked = codex("audit", "verify", "--checkpoint", str(tmp_path / "cp"))
+    assert checked.returncode == 0, checked.stderr
+    assert "signed checkpoint(s) match" in checked.stdout
+    (home / "audit" / "audit.lock").unlink()
+    for day in (home / "audit").glob("audit-*.jsonl"):
+        day.write_bytes(b"")
+    cut = codex("audit", "verify", "--checkpoint", str(tmp_path / "cp"))
+    assert cut.returncode == 1 and "truncated" in cut.stderr

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from codex.execpolicy import Decision, RuleLoadError, evaluate
 from codex.execpolicy.loading import parse_starlark_rules, parse_toml_rules
 from codex.execpolicy.parse import parse_script
+from codex.execpolicy.wrappers import shell_script
 
 WORKSPACE = Path("/work/proj")
 HOME = Path("/home/alice")
@@ -82,14 +83,30 @@ def test_a_script_prefixed_with_sudo_is_always_forbidden(script: str) -> None:
     assert result.decision is Decision.FORBIDDEN
 
 
+_UNPARSED = ("could not parse", "could not analyse", "nests too deeply")
+
+
 @SETTINGS
 @given(SHELLISH)
 def test_appending_a_forbidden_command_never_loosens(script: str) -> None:
+    combined = script + "\nrm -rf /"
+    argv = ("bash", "-lc", combined)
     with time_limit():
-        result = evaluate(["bash", "-lc", script + "\nrm -rf /"], workspace=WORKSPACE,
-                          home=HOME)
-    # Either the whole script parses (rm -rf / is seen) or it does not (prompt); never allow.
-    assert result.decision is not Decision.ALLOW
+        result = evaluate(list(argv), workspace=WORKSPACE, home=HOME)
+        parsed = parse_script(combined)
+    if shell_script(argv) is None:
+        # A "script" that starts with `-` is an option to bash (which refuses it as invalid
+        # and runs nothing); codex does not read it as a script and asks.
+        assert combined.startswith("-") and result.decision is Decision.PROMPT, result
+    elif any(p.startswith(_UNPARSED) for p in parsed.problems):
+        # Unreadable: codex cannot see the rm, so it must ask (never allow).
+        assert result.decision is Decision.PROMPT, result
+    elif any(cmd.argv[:3] == ("rm", "-rf", "/") for cmd in parsed.commands):
+        assert result.decision is Decision.FORBIDDEN, (combined, result)
+    else:
+        # The script swallowed the line (a heredoc body, a quoted word, an escaped newline,
+        # a comment continued): it is no command of its own there; still never allow.
+        assert result.decision is not Decision.ALLOW, (combined, result)
 
 
 @SETTINGS

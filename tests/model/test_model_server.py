@@ -80,6 +80,45 @@ def test_request_shape_is_checked_against_the_sdk_types() -> None:
     assert problem.startswith("request does not match the openai SDK types")
 
 
+def _chat(message: dict[str, object], **extra: object) -> dict[str, object]:
+    return {"model": "m", "stream": True, "messages": [message], **extra}
+
+
+TOOL = {"type": "function", "name": "f", "strict": False, "parameters": {}}
+USER = {"role": "user", "content": "x"}
+# (name, the body with a correct key, the same body with that key misspelled)
+MISSPELLED = [
+    ("tool_choise", {**responses_request(), "tool_choice": "auto"},
+     {**responses_request(), "tool_choise": "auto"}),
+    ("max_output_tokenz", {**responses_request(), "max_output_tokens": 100},
+     {**responses_request(), "max_output_tokenz": 100}),
+    ("call item", responses_request(CALL, OUTPUT),
+     responses_request({**CALL, "statuss": "completed"}, OUTPUT)),
+    ("output item", responses_request(CALL, OUTPUT),
+     responses_request(CALL, {**OUTPUT, "statuss": "completed"})),
+    ("tool spec", {**responses_request(), "tools": [{**TOOL, "description": "d"}]},
+     {**responses_request(), "tools": [{**TOOL, "descripton": "d"}]}),
+    ("chat top level", _chat(USER, tool_choice="auto"), _chat(USER, tool_choise="auto")),
+    ("chat message", _chat({**USER, "name": "u"}), _chat({**USER, "nmae": "u"})),
+]
+
+
+@pytest.mark.parametrize(("correct", "misspelled"), [case[1:] for case in MISSPELLED],
+                         ids=[case[0] for case in MISSPELLED])
+def test_unknown_keys_are_rejected_at_every_level(correct: dict[str, object],
+                                                  misspelled: dict[str, object]) -> None:
+    """pydantic drops unknown keys of a TypedDict; the real API answers 400 for them."""
+    assert request_violations(correct) == []  # control: the key spelled right is fine
+    problems = request_violations(misspelled)
+    assert problems and problems[0].startswith("request does not match the openai SDK types")
+
+
+def test_free_form_json_schema_stays_open() -> None:
+    tool = {"type": "function", "name": "f", "strict": False,
+            "parameters": {"type": "object", "x-anything": {"nested": 1}}}
+    assert request_violations({**responses_request(), "tools": [tool]}) == []
+
+
 def test_our_request_bodies_match_the_sdk_types() -> None:
     tools = [FunctionTool("shell", "run", {"type": "object", "properties": {}}),
              CustomTool("apply_patch", "patch files")]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import errno
 import json
 import sys
+from pathlib import Path
 
 import pytest
 from escape_kit import Arena, Listeners, actor, nonce
@@ -88,21 +89,75 @@ def test_allow_degraded_runs_and_records(layer: str, arena: Arena) -> None:
     assert layer in json.dumps(result.get("degraded")).lower(), result
 
 
+# Started, then tries to get out three ways; each attempt's failure is swallowed (the verdict
+# comes from the file and the listener, never from what the probe says).
+ESCAPE_PROBE = """
+import contextlib, socket, sys
+token, inside, target, port = sys.argv[1:]
+print("PROBE-STARTED", token, flush=True)
+with contextlib.suppress(OSError):
+    open(inside, "w").write(token)
+with contextlib.suppress(OSError):
+    open(target, "a").write("pwned")
+with contextlib.suppress(OSError):
+    socket.create_connection(("127.0.0.1", int(port)), 2).sendall(token.encode())
+"""
+
+
+def _result(out: bytes) -> dict[str, object]:
+    parsed: dict[str, object] = json.loads(out.decode().strip().splitlines()[-1])
+    return parsed
+
+
 @pytest.mark.parametrize("profile", ["offline", "workspace-write"])
-def test_without_namespaces_nothing_escapes(profile: str, arena: Arena,
-                                            listeners: Listeners) -> None:
-    """Namespaces are used 'where available': without them the run is either refused (naming
-    the layer) or still confined by the other layers. Either way nothing gets out."""
+def test_without_namespaces_the_run_is_refused_before_the_command(
+    profile: str, arena: Arena, listeners: Listeners
+) -> None:
     token = nonce()
-    port = listeners.tcp4.getsockname()[1]
-    script = (f"import contextlib, socket\n"
-              f"with contextlib.suppress(OSError):\n"
-              f"    open({str(arena.target)!r}, 'a').write('pwned')\n"
-              f"with contextlib.suppress(OSError):\n"
-              f"    socket.create_connection(('127.0.0.1', {port}), 2).sendall(b'{token}')\n")
-    code, _out, err = run_without(arena, "namespaces", profile,
-                                 [sys.executable, "-c", script, token])
-    assert arena.target.read_bytes() == b"original\n", f"ESCAPE without namespaces: {err!r}"
-    assert not listeners.saw(token, 0.5), f"ESCAPE without namespaces: {err!r}"
-    if code != 0 and b"Traceback" not in err:
-        assert b"namespace" in (_out + err).lower(), f"refusal does not name the layer: {err!r}"
+    port = str(listeners.tcp4.getsockname()[1])
+    argv = [sys.executable, "-c", ESCAPE_PROBE, token, str(arena.ws / "in.txt"),
+            str(arena.target), port]
+    code, out, err = run_without(arena, "namespaces", profile, argv)
+    assert code == 1, f"{code} {out!r} {err!r}"
+    assert b"Traceback" not in out + err, err
+    result = _result(out)
+    refused = result["refused"]
+    assert isinstance(refused, dict) and "namespace" in str(refused["layer"]), result
+    assert token.encode() not in out, "the command started although the run was refused"
+    assert not (arena.ws / "in.txt").exists()
+    assert arena.target.read_bytes() == b"original\n"
+    assert not listeners.saw(token, 0.5)
+
+
+@pytest.mark.parametrize("profile", ["offline", "workspace-write"])
+def test_without_namespaces_a_degraded_run_starts_and_nothing_escapes(
+    profile: str, arena: Arena, listeners: Listeners, tmp_path: Path
+) -> None:
+    """`--allow-degraded` runs the command without namespaces: it must really start (its
+    marker is on stdout; under workspace-write its workspace write lands) while Landlock and
+    seccomp still stop the write outside and the loopback connection."""
+    import subprocess
+
+    port = str(listeners.tcp4.getsockname()[1])
+    # Control: unconfined, the same probe does reach the file and the listener.
+    control_token, control_target = nonce(), tmp_path / "control-target.txt"
+    subprocess.run([sys.executable, "-c", ESCAPE_PROBE, control_token,
+                    str(tmp_path / "control-in.txt"), str(control_target), port],
+                   check=True, timeout=30, capture_output=True)
+    assert control_target.read_text() == "pwned" and listeners.saw(control_token, 5)
+
+    token = nonce()
+    argv = [sys.executable, "-c", ESCAPE_PROBE, token, str(arena.ws / "in.txt"),
+            str(arena.target), port]
+    code, out, err = run_without(arena, "namespaces", profile, argv,
+                                 extra=("--allow-degraded",))
+    assert b"Traceback" not in out + err, err
+    result = _result(out)
+    assert code == 0 and result["exit_code"] == 0, result
+    assert f"PROBE-STARTED {token}" in str(result["stdout"]), result
+    if profile == "workspace-write":
+        assert (arena.ws / "in.txt").read_text() == token
+    degraded = json.dumps(result["degraded"])
+    assert "namespace" in degraded, result
+    assert arena.target.read_bytes() == b"original\n", f"ESCAPE without namespaces: {result}"
+    assert not listeners.saw(token, 1.0), f"ESCAPE without namespaces: {result}"

@@ -8,7 +8,8 @@ protocol quirks are written as raw dicts/strings and passed to `sse_reply(valida
 
 The server records every request (`requests`) and checks the conversation invariants a real API
 enforces, adding a line to `violations` when one breaks:
-- the request body validates against the openai SDK's request types;
+- the request body validates against the openai SDK's request types, unknown keys rejected at
+  every level (pydantic would drop them, so a misspelled field would pass);
 - every tool output answers an earlier call in the same request with the same call id and kind;
 - every call in the request has an output;
 - every call this server handed out in a fully sent reply is answered by the next request.
@@ -21,6 +22,7 @@ directory's conftest.py (pytest runs with `pythonpath = ["tests"]`).
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 import threading
 from collections import deque
@@ -32,6 +34,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from pydantic import TypeAdapter, ValidationError
+from pydantic_core import SchemaValidator
 
 # ---------------------------------------------------------------------------------------------
 # Scripted replies
@@ -117,18 +120,38 @@ def _stream_event_models() -> dict[str, type[Any]]:
     return models
 
 
+def _forbid_extra_keys(schema: Any) -> None:
+    """Make every TypedDict in a pydantic core schema reject unknown keys, as the real API does
+    (pydantic ignores them by default, so `tool_choise` would pass). Free-form dicts such as a
+    tool's JSON-schema `parameters` are not TypedDicts and stay open."""
+    if isinstance(schema, dict):
+        if schema.get("type") == "typed-dict":
+            schema["extra_behavior"] = "forbid"
+        for value in schema.values():
+            _forbid_extra_keys(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            _forbid_extra_keys(value)
+
+
+def _strict_validator(params_type: Any) -> SchemaValidator:
+    schema = copy.deepcopy(TypeAdapter(params_type).core_schema)
+    _forbid_extra_keys(schema)
+    return SchemaValidator(schema)
+
+
 @cache
-def _responses_request_adapter() -> TypeAdapter[Any]:
+def _responses_request_adapter() -> SchemaValidator:
     from openai.types.responses.response_create_params import ResponseCreateParamsStreaming
 
-    return TypeAdapter(ResponseCreateParamsStreaming)
+    return _strict_validator(ResponseCreateParamsStreaming)
 
 
 @cache
-def _chat_request_adapter() -> TypeAdapter[Any]:
+def _chat_request_adapter() -> SchemaValidator:
     from openai.types.chat.completion_create_params import CompletionCreateParamsStreaming
 
-    return TypeAdapter(CompletionCreateParamsStreaming)
+    return _strict_validator(CompletionCreateParamsStreaming)
 
 
 def _materialize(value: Any) -> Any:

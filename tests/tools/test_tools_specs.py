@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import json
-from pathlib import Path
+from typing import Any
 
 import pytest
 
 from codex.patch import parse_patch
+from codex.patch.parser import AddFile, DeleteFile, PatchParseError, UpdateFile
 from codex.tools.registry import default_registry
 from codex.tools.specs import (
     APPLY_PATCH_LARK_GRAMMAR,
@@ -106,19 +108,77 @@ def test_grammar_is_valid_lark_and_accepts_every_operation() -> None:
     parser.parse(patch)  # type: ignore[attr-defined]
 
 
-def test_what_the_grammar_accepts_our_parser_accepts(tmp_path: Path) -> None:
-    """Any patch the model's sampler can produce must be readable by codex.patch."""
+def _hunks_in_tree(tree: Any) -> list[tuple[str, str]]:
+    """(kind, file name) of every hunk in patch order, as the grammar parsed them. codex.patch
+    trims whitespace around a file name (as the Codex CLI does), so the expectation is trimmed
+    too."""
+    found = []
+    for hunk in tree.children:
+        if getattr(hunk, "data", None) != "hunk":
+            continue
+        (op,) = hunk.children
+        filename = next(c for c in op.children if getattr(c, "data", None) == "filename")
+        found.append((str(op.data).removesuffix("_hunk"), str(filename.children[0]).strip()))
+    return found
+
+
+def _refusable(patch: str) -> bool:
+    """Whether an update names no change at all, a `@@` header has no lines under it, or a
+    file name is blank: the grammar allows these (`change?`, `/(.+)/` matching spaces), and
+    the patch format calls them errors (codex.patch and the Codex CLI alike), so these are the
+    only rejections allowed below."""
+    lines = patch.split("\n")
+    for index, line in enumerate(lines):
+        for header in ("*** Add File: ", "*** Delete File: ", "*** Update File: ",
+                       "*** Move to: "):
+            if line.startswith(header) and not line.removeprefix(header).strip():
+                return True
+        rest = lines[index + 1:]
+        if line.startswith("*** Update File: "):
+            body = list(itertools.takewhile(
+                lambda x: not x.startswith(("*** Add File: ", "*** Delete File: ",
+                                            "*** Update File: ", "*** End Patch")), rest))
+            if not any(x.startswith(("+", "-", " ", "*** Move to: ")) for x in body):
+                return True
+        if line.startswith("@@") and (not rest or rest[0][:1] not in ("+", "-", " ")):
+            return True
+    return False
+
+
+def test_what_the_grammar_accepts_our_parser_accepts() -> None:
+    """Any patch the model's sampler can produce must be readable by codex.patch, with the
+    same file operations on the same paths. The patches are generated from the grammar
+    itself (hypothesis' lark strategy), not picked by hand."""
+    pytest.importorskip("lark")
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis.extra.lark import from_lark
+
     parser = _grammar()
-    samples = [
-        "*** Begin Patch\n*** Add File: x\n+\n*** End Patch",
-        "*** Begin Patch\n*** Update File: x\n@@ ctx\n \n-a\n+b\n*** End Patch\n",
-        "*** Begin Patch\n*** Update File: x\n*** Move to: y\n*** End Patch\n",
-        "*** Begin Patch\n*** Update File: x\n-a\n*** End of File\n*** Delete File: z\n"
-        "*** End Patch\n",
-    ]
-    for sample in samples:
-        parser.parse(sample)  # type: ignore[attr-defined]
-        parse_patch(sample)
+    kinds = {AddFile: "add", DeleteFile: "delete", UpdateFile: "update"}
+
+    @settings(max_examples=300, deadline=None, database=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(from_lark(parser))  # type: ignore[arg-type]
+    def check(patch: str) -> None:
+        expected = _hunks_in_tree(parser.parse(patch))  # type: ignore[attr-defined]
+        try:
+            parsed = parse_patch(patch)
+        except PatchParseError:
+            assert _refusable(patch), f"codex.patch rejects a grammatical patch: {patch!r}"
+            return
+        assert [(kinds[type(op)], op.path) for op in parsed.ops] == expected
+        tree = parser.parse(patch)  # type: ignore[attr-defined]
+        moves = [str(next(t.find_data("filename")).children[0]).strip()
+                 for t in tree.find_data("change_move")]
+        # Every `+`/`-`/` ` line the grammar saw is a line of some hunk (none dropped).
+        assert sum(len(chunk.lines) for op in parsed.ops if isinstance(op, UpdateFile)
+                   for chunk in op.chunks) == len(list(tree.find_data("change_line")))
+        assert sum(len(op.lines) for op in parsed.ops if isinstance(op, AddFile)) == len(
+            list(tree.find_data("line")))
+        assert [op.move_to for op in parsed.ops if isinstance(op, UpdateFile) and op.move_to
+                ] == moves
+
+    check()
 
 
 def test_grammar_rejects_what_is_not_a_patch() -> None:

@@ -165,6 +165,8 @@ class Session:
                     yield session
                 finally:
                     session.executor.shutdown(wait=True, cancel_futures=True)
+                    if settings.audit is not None:
+                        settings.audit.checkpoint_newest()  # anchors the session's entries
         finally:
             guard.warm.close()
             rollout.close()

@@ -2,27 +2,27 @@
 
 Layout: `audit-YYYY-MM-DD.jsonl` (one per UTC day, mode 0600) in a 0700 directory, plus
 `audit.lock`, which every writer holds exclusively (flock) while it appends and which also
-carries the chain head (seq and hash of the newest entry) so `verify` can tell a log that was
-cut short from a complete one.
+carries the head record (codex.audit.head) so `verify` can tell a log that was cut short from a
+complete one.
 
 An append, under the lock: find the newest valid entry (reading the newest file from its end),
-build the next entry on it, and write it with one `write()` on an O_APPEND descriptor, then
-fsync. If the file does not end with a newline (a writer died mid-line), the new entry starts
-with one, so the torn fragment stays on a line of its own and the chain continues from the last
-valid entry.
+build the next entry on it, write it with one `write()` on an O_APPEND descriptor, fsync, then
+update the head (carrying forward any disagreement between the old head and the log). If the
+file does not end with a newline (a writer died mid-line), the new entry starts with one, so
+the torn fragment stays on a line of its own and the chain continues from the last valid entry.
 """
 
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from codex.audit.anchor_paths import CHECKPOINT_EVERY
+from codex.audit.autosign import sign_if_keyed
 from codex.audit.entry import (
     GENESIS_HASH,
     AuditEntry,
@@ -32,12 +32,11 @@ from codex.audit.entry import (
     entry_hash,
     parse_line,
 )
+from codex.audit.head import LOCK_NAME, next_head, read_head_fd
 from codex.audit.scrub import Scrubber
 from codex.fsutil import fsync_directory
 
-LOCK_NAME = "audit.lock"
 DAY_FILE = re.compile(r"^audit-(\d{4}-\d{2}-\d{2})\.jsonl$")
-_HEAD_WIDTH = 160  # the head record is rewritten in place, padded to a fixed width
 _TAIL_CHUNK = 16 * 1024
 # A symlink planted in place of a log file must not redirect our writes somewhere else.
 _OPEN_FLAGS = os.O_CREAT | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0)
@@ -68,29 +67,6 @@ def day_files(directory: Path) -> list[Path]:
 def rfc3339(moment: datetime) -> str:
     """UTC timestamp with microseconds and a `Z`, e.g. 2026-11-21T13:47:27.123456Z."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-@dataclass(frozen=True)
-class Head:
-    """The newest entry as the writers last recorded it."""
-
-    seq: int
-    hash: str
-
-
-def read_head(directory: Path) -> Head | None:
-    """The head record from the lock file, or None when absent or unreadable."""
-    try:
-        raw = (directory / LOCK_NAME).read_bytes()[:_HEAD_WIDTH]
-        data = json.loads(raw.decode("utf-8"))
-    except (OSError, ValueError, RecursionError):
-        return None
-    if not isinstance(data, dict):
-        return None
-    seq, digest = data.get("seq"), data.get("hash")
-    if type(seq) is not int or not isinstance(digest, str):
-        return None
-    return Head(seq, digest)
 
 
 def iter_lines(path: Path) -> Iterator[tuple[int, bytes, bool]]:
@@ -130,6 +106,14 @@ def _last_valid_in(path: Path) -> AuditEntry | None:
     return None
 
 
+def _newest_entry(files: list[Path]) -> AuditEntry | None:
+    for path in reversed(files):
+        newest = _last_valid_in(path)
+        if newest is not None:
+            return newest
+    return None
+
+
 def _ends_with_newline(fd: int) -> bool:
     size = os.fstat(fd).st_size
     return size == 0 or os.pread(fd, 1, size - 1) == b"\n"
@@ -150,6 +134,7 @@ class AuditLog:
         scrubber: Scrubber | None = None,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
+        self.codex_home = codex_home
         self.directory = directory if directory is not None else audit_dir(codex_home)
         self._scrubber = scrubber
         self._clock = clock or (lambda: datetime.now(UTC))
@@ -207,12 +192,9 @@ class AuditLog:
 
     def _append_locked(self, lock_fd: int, fields: dict[str, str]) -> AuditEntry:
         now = self._clock()
+        head = read_head_fd(lock_fd)
         files = day_files(self.directory)
-        previous = None
-        for path in reversed(files):
-            previous = _last_valid_in(path)
-            if previous is not None:
-                break
+        previous = _newest_entry(files)
         day = now.astimezone(UTC).strftime("%Y-%m-%d")
         if files:
             # A clock that went back must not put newer entries in an older file.
@@ -242,9 +224,26 @@ class AuditLog:
             os.close(fd)
         if created:
             fsync_directory(self.directory)  # a new day file must survive a power cut too
-        head = json.dumps({"seq": entry.seq, "hash": entry.hash}).encode()
-        os.pwrite(lock_fd, head.ljust(_HEAD_WIDTH - 1) + b"\n", 0)
+        os.pwrite(lock_fd, next_head(head, previous, entry).to_bytes(), 0)
+        if entry.seq % CHECKPOINT_EVERY == 0:
+            sign_if_keyed(self.codex_home, self.directory, entry.seq, entry.hash)
         return entry
+
+    def checkpoint_newest(self) -> None:
+        """Sign a checkpoint of the newest entry if a key exists (at the end of a session)."""
+        try:
+            lock_fd = os.open(self.directory / LOCK_NAME, os.O_RDWR | os.O_CLOEXEC)
+        except OSError:
+            return  # nothing was ever recorded here
+        try:
+            fcntl.flock(lock_fd, fcntl.LOCK_EX)
+            newest = _newest_entry(day_files(self.directory))
+            if newest is not None:
+                sign_if_keyed(self.codex_home, self.directory, newest.seq, newest.hash)
+        except OSError:
+            pass  # an unreadable log fails `verify`; ending a session must not fail on it
+        finally:
+            os.close(lock_fd)
 
 
 def _write_all(fd: int, data: bytes) -> None:

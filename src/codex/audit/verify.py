@@ -3,20 +3,23 @@
 Verification stops at the first broken entry (everything after it would fail too) and names
 it by file, line and seq. A line that is not an entry is a torn write (a writer died
 mid-append) when the chain continues cleanly past it: that is a warning, not a break. The head
-record kept in the lock file catches what a chain alone cannot: entries cut off the end.
+record kept in the lock file catches what a chain alone cannot: entries cut off the end, or a
+last entry rewritten with a recomputed hash. A log with entries and no head fails, unless the
+caller allows it for a log written before codex kept head records.
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 from codex.audit.entry import GENESIS_HASH, AuditEntry, MalformedEntry, parse_line
-from codex.audit.store import LOCK_NAME, Head, day_files, iter_lines, read_head
+from codex.audit.head import LOCK_NAME, Head, read_head
+from codex.audit.store import day_files, iter_lines
 
 Severity = Literal["error", "warning"]
 
@@ -155,8 +158,14 @@ def _permission_warnings(directory: Path, files: list[Path]) -> list[Finding]:
     return found
 
 
-def verify_log(directory: Path) -> VerifyReport:
-    """Verify the whole log under a shared lock, so no append lands halfway through."""
+def verify_log(directory: Path, *, allow_missing_head: bool = False,
+               anchors: Mapping[int, str] | None = None) -> VerifyReport:
+    """Verify the whole log under a shared lock, so no append lands halfway through.
+
+    `allow_missing_head` turns a missing head record from an error into a warning: only for
+    logs written before codex kept head records, whose tail cannot be checked at all.
+    `anchors` (seq -> hash, from signed checkpoints whose signatures the caller checked) must
+    each be present in the log with exactly that hash."""
     lock_fd = None
     try:
         lock_fd = os.open(directory / LOCK_NAME, os.O_RDONLY | os.O_CLOEXEC)
@@ -164,13 +173,14 @@ def verify_log(directory: Path) -> VerifyReport:
     except OSError:
         lock_fd = None  # no lock file yet (or unreadable): verify what is there
     try:
-        return _verify_unlocked(directory)
+        return _verify_unlocked(directory, allow_missing_head, anchors or {})
     finally:
         if lock_fd is not None:
             os.close(lock_fd)
 
 
-def _verify_unlocked(directory: Path) -> VerifyReport:
+def _verify_unlocked(directory: Path, allow_missing_head: bool,
+                     anchors: Mapping[int, str]) -> VerifyReport:
     files = day_files(directory)
     report = VerifyReport(directory=directory, files=len(files))
     report.findings.extend(_permission_warnings(directory, files) if files else [])
@@ -193,6 +203,8 @@ def _verify_unlocked(directory: Path) -> VerifyReport:
                 return report
             report.findings.extend(_torn(pending))
             pending = []
+        if problem is None:
+            problem = _check_anchor(line, entry, anchors)
         if problem is not None:
             report.findings.append(problem)
             return report
@@ -202,10 +214,28 @@ def _verify_unlocked(directory: Path) -> VerifyReport:
         if head is not None and entry.seq == head.seq:
             head_hash = entry.hash
     report.findings.extend(_torn(pending))
-    head_problem = _check_head(head, head_hash, report, files)
+    beyond = [seq for seq in anchors if seq > report.last_seq]
+    if beyond:
+        report.findings.append(Finding(
+            "error", "checkpoint_truncated",
+            f"truncated: a signed checkpoint vouches for seq {max(beyond)} but the log ends at "
+            f"seq {report.last_seq} (seq {report.last_seq + 1}..{max(beyond)} were cut off)",
+            seq=report.last_seq + 1))
+        return report
+    head_problem = _check_head(head, head_hash, report, files, allow_missing_head)
     if head_problem is not None:
         report.findings.append(head_problem)
     return report
+
+
+def _check_anchor(line: _Line, entry: AuditEntry, anchors: Mapping[int, str]) -> Finding | None:
+    signed = anchors.get(entry.seq)
+    if signed is None or signed == entry.hash:
+        return None
+    return Finding("error", "checkpoint_mismatch",
+                   f"rewritten: seq {entry.seq} is not the entry a signed checkpoint vouches "
+                   f"for (hash {entry.hash[:16]}, signed {signed[:16]}): seq 1..{entry.seq} "
+                   "were rewritten", file=line.file, line=line.number, seq=entry.seq)
 
 
 def _links(entry: AuditEntry, previous: AuditEntry | None) -> bool:
@@ -224,14 +254,33 @@ def _torn(lines: list[_Line]) -> list[Finding]:
     ]
 
 
+_MISSING_ALLOWED = (
+    "accepted only because of --allow-missing-head, which is meant for logs written before "
+    "codex kept head records: entries cut off the end of this log cannot be detected"
+)
+
+
 def _check_head(head: Head | None, head_hash: str | None, report: VerifyReport,
-                files: list[Path]) -> Finding | None:
+                files: list[Path], allow_missing_head: bool) -> Finding | None:
     if head is None:
-        if report.entries:
+        if not report.entries:
+            return None
+        if allow_missing_head:
             return Finding("warning", "head_missing",
-                           f"no head record in {LOCK_NAME}: entries cut off the end of the "
-                           "log could not be detected")
-        return None
+                           f"no head record in {LOCK_NAME}; {_MISSING_ALLOWED}")
+        return Finding("error", "head_missing",
+                       f"no head record in {LOCK_NAME}: the log has {report.entries} entries "
+                       "but nothing records where it ended, so entries cut off the end (or a "
+                       "rewritten last entry) cannot be ruled out; only for a log written "
+                       "before codex kept head records, rerun with --allow-missing-head")
+    if head.suspect is not None:
+        if head.suspect.kind == "missing" and allow_missing_head:
+            return Finding("warning", "head_missing",
+                           f"{head.suspect.describe()}; {_MISSING_ALLOWED} before seq "
+                           f"{head.suspect.at + 1}")
+        kinds = {"missing": "head_missing", "ahead": "truncated", "mismatch": "head_mismatch"}
+        return Finding("error", kinds[head.suspect.kind], head.suspect.describe(),
+                       seq=head.suspect.at + 1)
     last_file = files[-1].name if files else None
     if head.seq > report.last_seq:
         return Finding("error", "truncated",

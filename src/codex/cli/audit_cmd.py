@@ -1,4 +1,4 @@
-"""`codex audit show | verify | path`: read, check and locate the tamper-evident audit log.
+"""`codex audit show | verify | checkpoint | path`: read, check, anchor and locate the audit log.
 
 Also home of `open_audit_log(config)`, the one place that turns the `[audit]` config into an
 `AuditLog`, so every command that records decisions writes to the same directory.
@@ -26,7 +26,8 @@ answer) is appended to a hash-chained JSON-lines log under $CODEX_HOME/audit, on
 day, with secrets, the home directory and the user name scrubbed out before writing.
 
 Examples: codex audit show --since 2h | codex audit show --session 3f2a --json |
-codex audit verify | codex audit path
+codex audit verify | codex audit checkpoint --export ci/audit.checkpoint |
+codex audit verify --checkpoint ci/audit.checkpoint | codex audit path
 """
 
 
@@ -40,6 +41,15 @@ def open_audit_log(config: EffectiveConfig) -> AuditLog | None:
     if not config.audit.enabled:
         return None
     return AuditLog(config.codex_home, directory=audit_directory(config))
+
+
+def _has_checkpoints(config: EffectiveConfig) -> bool:
+    from codex.audit.anchor_paths import KeyDirError, key_dir, local_checkpoints
+
+    try:
+        return local_checkpoints(key_dir(config.codex_home), audit_directory(config)).exists()
+    except KeyDirError:
+        return False
 
 
 def _printable(text: str) -> str:
@@ -120,12 +130,39 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         as_json: Annotated[bool, typer.Option(
             "--json", help="Print the report as one JSON object.")] = False,
+        allow_missing_head: Annotated[bool, typer.Option(
+            "--allow-missing-head",
+            help="Only for a log written before codex kept a head record in audit.lock: "
+                 "accept it without one (a cut-off tail then cannot be detected).")] = False,
+        checkpoint: Annotated[str | None, typer.Option(
+            "--checkpoint", metavar="FILE",
+            help="Also hold the log to the signed checkpoint(s) in FILE ('-' = stdin), made "
+                 "by `codex audit checkpoint --export`: a log cut or rewritten up to a "
+                 "checkpoint fails.")] = None,
+        public_key: Annotated[Path | None, typer.Option(
+            "--public-key", metavar="FILE",
+            help="The PEM public key checkpoints must be signed with (default: "
+                 "audit-signing.pub in the key directory).")] = None,
     ) -> None:
-        """Check every entry's hash and chain link; exit 1 naming the first broken entry."""
+        """Check every entry's hash and chain link, the head record and any signed
+        checkpoints; exit 1 naming the first problem (a broken entry, a cut-off or rewritten
+        tail, a missing head).
+
+        Checkpoints stored for this log in the key directory ($CODEX_AUDIT_KEY_DIR, else
+        $XDG_CONFIG_HOME/codex-audit) are always checked."""
         config = load_effective_config(ctx)
-        report = verify_log(audit_directory(config))
+        directory = audit_directory(config)
+        by_seq: dict[int, str] = {}
+        vouched = 0
+        if checkpoint is not None or public_key is not None or _has_checkpoints(config):
+            from codex.cli.audit_anchor import load_anchors
+
+            loaded = load_anchors(config.codex_home, directory, checkpoint, public_key)
+            by_seq, vouched = loaded.by_seq, loaded.count
+        report = verify_log(directory, allow_missing_head=allow_missing_head, anchors=by_seq)
         if as_json:
-            typer.echo(json.dumps(report.to_dict()))
+            typer.echo(json.dumps({**report.to_dict(), "checkpoints": vouched,
+                                   "checkpoint_seq": max(by_seq, default=0)}))
             raise typer.Exit(0 if report.ok else 1)
         for warning in report.warnings:
             where = f"{warning.location}: " if warning.location else ""
@@ -139,8 +176,28 @@ def register(app: typer.Typer) -> None:
         if report.entries == 0:
             typer.echo(f"audit log empty: no entries in {report.directory}")
             return
+        anchored = (f"; {vouched} signed checkpoint(s) match, up to seq {max(by_seq)}"
+                    if by_seq else "")
         typer.echo(f"audit log intact: {report.entries} entries in {report.files} file(s), "
-                   f"seq 1..{report.last_seq}, head {report.last_hash[:16]}")
+                   f"seq 1..{report.last_seq}, head {report.last_hash[:16]}{anchored}")
+
+    @audit_app.command("checkpoint")
+    def checkpoint_cmd(
+        ctx: typer.Context,
+        export: Annotated[str | None, typer.Option(
+            "--export", metavar="FILE|-",
+            help="Also write the checkpoint to FILE ('-' = stdout) to keep it somewhere the "
+                 "writer of the log cannot reach (a CI artifact, another machine).")] = None,
+    ) -> None:
+        """Verify the log and sign a checkpoint of its newest entry with the ed25519 key in
+        $CODEX_AUDIT_KEY_DIR (else $XDG_CONFIG_HOME/codex-audit), creating the key on first
+        use. Once the key exists, codex also signs one every 64 entries and when a session
+        ends. `codex audit verify --checkpoint FILE` then fails for a log cut or rewritten up
+        to that checkpoint."""
+        from codex.cli.audit_anchor import make_checkpoint
+
+        config = load_effective_config(ctx)
+        make_checkpoint(config.codex_home, audit_directory(config), export)
 
     @audit_app.command("path")
     def path(ctx: typer.Context) -> None:

@@ -248,7 +248,9 @@ def _parse_update(reader: _Reader, path: str, number: int) -> UpdateFile:
     chunks: list[Chunk] = []
     while not reader.done():
         line = reader.peek()
-        if not line.strip():
+        # A blank line between hunks is skipped, but one that starts with a space is an empty
+        # context line (the grammar's `" " /(.*)/ LF`) and starts a hunk.
+        if not line.strip() and not line.startswith(" "):
             reader.take()
             continue
         if _is_file_header(line):
