@@ -210,3 +210,11 @@ def test_audit_records_every_call_with_digest_fuel_and_memory(codex: RunCodex,
     assert fuel > 0
     install_entries = [e for e in audit_lines(home) if e["operation"] == "policy_change"]
     assert "manifest_sha256=" in str(install_entries[0]["reason"])
+
+
+def test_output_over_max_output_bytes_fails_the_call(codex: RunCodex, tmp_path: Path) -> None:
+    install(codex, wat_plugin(tmp_path / "echo", "echo", "echo.wat",
+                              limits="max_output_bytes = 16"))
+    assert codex("plugin", "run", "echo", "run", "--json", '{"a": 1}').json == {"a": 1}
+    result = codex("plugin", "run", "echo", "run", "--json", json.dumps({"a": "x" * 64}))
+    assert result.returncode == 1 and "stopped (output_limit)" in result.stderr

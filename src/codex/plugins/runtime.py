@@ -17,7 +17,6 @@ The host functions a module may import live in the `codex` import module; today 
 
 from __future__ import annotations
 
-import errno
 import tempfile
 import threading
 import time
@@ -36,6 +35,7 @@ FETCH_IMPORT = "fetch"
 # fuel metering stays on so every call can report what it used.
 UNLIMITED_FUEL = 2**62
 _EPOCH_TICK_S = 0.01
+_MAX_LOG_BYTES = 64 * 1024
 
 # (url) -> body bytes, or an error code (< 0) the guest receives
 FetchCallback = Callable[[str], "bytes | int"]
@@ -170,8 +170,6 @@ def run_module(wasm: bytes, digest: str, spec: RunSpec) -> RunResult:
     store.set_limits(memory_size=spec.memory_mb * 1024 * 1024)
     fuel = spec.fuel if spec.fuel is not None else UNLIMITED_FUEL
     store.set_fuel(fuel)
-    stdout = _Capture(spec.max_output_bytes)
-    stderr = _Capture(64 * 1024)
     with tempfile.TemporaryDirectory(prefix="codex-plugin-") as tmp:
         stdin_path = Path(tmp) / "stdin.json"
         stdin_path.write_bytes(spec.stdin)
@@ -179,8 +177,11 @@ def run_module(wasm: bytes, digest: str, spec: RunSpec) -> RunResult:
         wasi.argv = list(spec.argv)
         wasi.env = sorted(spec.env.items())
         wasi.stdin_file = str(stdin_path)
-        wasi.stdout_custom = stdout.write
-        wasi.stderr_custom = stderr.write
+        # Files, not wasmtime's custom-output callbacks: those call back into Python from
+        # wasmtime's worker threads and can abort the process at interpreter exit.
+        out_path, err_path = Path(tmp) / "stdout", Path(tmp) / "stderr"
+        wasi.stdout_file = str(out_path)
+        wasi.stderr_file = str(err_path)
         for preopen in spec.preopens:
             wasi.preopen_dir(str(preopen.host), preopen.guest, fs_mutable=not preopen.read_only)
         store.set_wasi(wasi)
@@ -218,12 +219,15 @@ def run_module(wasm: bytes, digest: str, spec: RunSpec) -> RunResult:
             exported = instance.exports(store).get("memory")
             if isinstance(exported, wasmtime.Memory):
                 memory = exported.data_len(store)
-        if stopped is None and stdout.overflow:
+        stdout = _read_capped(out_path, spec.max_output_bytes)
+        stderr = _read_capped(err_path, _MAX_LOG_BYTES)
+        if stopped is None and len(stdout) > spec.max_output_bytes:
             stopped, detail = "output_limit", f"output exceeded {spec.max_output_bytes} bytes"
         if stopped == "trap" and memory >= spec.memory_mb * 1024 * 1024 - 65536:
             stopped = "memory"
             detail = f"stopped at the memory limit ({spec.memory_mb} MB): {detail}"
-    return RunResult(exit_code, stdout.data(), stderr.data(), stopped, detail,
+    return RunResult(exit_code, stdout[:spec.max_output_bytes], stderr[:_MAX_LOG_BYTES],
+                     stopped, detail,
                      fuel - store.get_fuel(), memory, elapsed)
 
 
@@ -274,23 +278,10 @@ def _define_fetch(linker: wasmtime.Linker, fetch: FetchCallback) -> None:
                        access_caller=True)
 
 
-class _Capture:
-    """A WASI output stream kept in memory up to `limit` bytes."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.chunks: list[bytes] = []
-        self.size = 0
-        self.overflow = False
-
-    def write(self, chunk: bytes) -> int:
-        room = self.limit - self.size
-        if len(chunk) > room:
-            self.overflow = True
-            chunk = chunk[:max(room, 0)]
-        self.chunks.append(chunk)
-        self.size += len(chunk)
-        return -errno.EFBIG if self.overflow else len(chunk)
-
-    def data(self) -> bytes:
-        return b"".join(self.chunks)
+def _read_capped(path: Path, limit: int) -> bytes:
+    """At most limit + 1 bytes of a captured stream (one more tells that it overflowed)."""
+    try:
+        with path.open("rb") as stream:
+            return stream.read(limit + 1)
+    except FileNotFoundError:
+        return b""

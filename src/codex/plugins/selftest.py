@@ -44,7 +44,7 @@ def run_self_test() -> SelfTest:
         payload = json.dumps({"self_test": True}).encode()
         result = run_module(wasm, hashlib.sha256(wasm).hexdigest(),
                             RunSpec(argv=("self-test",), stdin=payload, memory_mb=1,
-                                    timeout_ms=2000, fuel=1_000_000))
+                                    timeout_ms=10_000, fuel=1_000_000))
     except Exception as exc:  # any failure to load or run is what this test reports
         return SelfTest(False, "unavailable", f"{type(exc).__name__}: {exc}")
     if result.stdout != payload or result.exit_code != 0:
