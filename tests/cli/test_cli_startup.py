@@ -10,7 +10,7 @@ from codex import __version__
 
 RunCodex = Callable[..., subprocess.CompletedProcess[str]]
 
-HEAVY = ("typer", "pydantic", "httpx", "rich", "click")
+HEAVY = ("typer", "pydantic", "httpx", "rich", "click", "wasmtime")
 
 PROBE = """
 import sys

@@ -27,7 +27,8 @@ import json, os, sys
 real_exit = os._exit
 def report(code):
     heavy = sorted(m for m in sys.modules
-                   if m.split(".")[0] in ("typer", "pydantic", "rich", "httpx", "click"))
+                   if m.split(".")[0] in ("typer", "pydantic", "rich", "httpx", "click",
+                                          "wasmtime"))
     sys.stderr.write("PROBE " + json.dumps(heavy) + "\\n")
     sys.stderr.flush()
     real_exit(code)

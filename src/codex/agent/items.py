@@ -22,6 +22,7 @@ from codex.protocol import (
     FileChangeItem,
     FileUpdateChange,
     LiveFileDiff,
+    McpToolCallItem,
     ThreadItem,
     TodoEntry,
     TodoListItem,
@@ -112,6 +113,14 @@ def finished_item(call: ToolCall, item_id: str, output: ToolOutput,
         return TodoListItem(id=item_id, items=tuple(
             TodoEntry(text=str(i.get("text", "")), completed=bool(i.get("completed")))
             for i in data.get("items", ()) if isinstance(i, dict)))
+    if kind == "plugin_call":  # WASM plugin tools render like MCP tool calls
+        ok = output.success
+        return McpToolCallItem(
+            id=item_id, server=str(data.get("server")), tool=str(data.get("tool")),
+            arguments=data.get("arguments"),
+            result={"content": [{"type": "text", "text": output.text}]} if ok else None,
+            error=None if ok else {"message": output.text},
+            status="completed" if ok else "failed")
     argv = shell_argv(call)
     if argv is not None or call.name == "shell":
         return CommandExecutionItem(id=item_id, command=shlex.join(argv) if argv else call.name,

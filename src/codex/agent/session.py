@@ -49,6 +49,7 @@ from codex.model import (
     ToolSpec,
     tool_from_dict,
 )
+from codex.plugins.tools import register_plugin_tools
 from codex.policies import ApprovalPolicy, SandboxPolicy
 from codex.protocol import TokenUsage
 from codex.tools.base import ToolContext
@@ -117,6 +118,8 @@ class Session:
         self.client = client
         self.scrubber = scrubber
         self.registry: ToolRegistry = default_registry(settings.apply_patch_tool)
+        register_plugin_tools(self.registry, settings.codex_home, settings.cwd,
+                              audit=settings.audit, session_id=session_id)
         self.tools: list[ToolSpec] = [tool_from_dict(s) for s in self.registry.specs()]
         self.tool_context = ToolContext(
             workspace=settings.cwd, sandbox_policy=settings.sandbox_policy,

@@ -67,6 +67,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
                              "-c overrides, flags)."),
     "audit": ("audit_cmd", "Read, check and locate the audit log."),
     "execpolicy": ("execpolicy_cmd", "Inspect the exec policy (which commands may run)."),
+    "plugin": ("plugin_cmd", "Install, grant, inspect and run WebAssembly plugins."),
 }
 
 EPILOG = (

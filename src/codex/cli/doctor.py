@@ -93,6 +93,9 @@ def collect(ctx: typer.Context) -> dict[str, Any]:
                 f"security profile {current} cannot be enforced here: missing "
                 f"{_describe_missing(row['missing_layers'], required_only=True)}"
             )
+    plugins = _plugin_runtime_report()
+    if not plugins["ok"]:
+        problems.append(f"plugin runtime: {plugins['detail']}")
     return {
         "version": __version__,
         "python": platform.python_version(),
@@ -104,9 +107,18 @@ def collect(ctx: typer.Context) -> dict[str, Any]:
         "config": config,
         "kernel": kernel,
         "profiles": profiles,
+        "plugin_runtime": plugins,
         "ok": not problems,
         "problems": problems,
     }
+
+
+def _plugin_runtime_report() -> dict[str, Any]:
+    """Run the embedded WASM module: a build without wasmtime's native library fails here."""
+    from codex.plugins.selftest import run_self_test
+
+    result = run_self_test()
+    return {"ok": result.ok, "runtime": result.runtime, "detail": result.detail}
 
 
 def doctor(
@@ -168,6 +180,9 @@ def _print_human(report: dict[str, Any]) -> None:
             lines.append(f"    {'':<16}active: {', '.join(row['active_layers'])}")
         if row["missing_layers"]:
             lines.append(f"    {'':<16}missing: {_describe_missing(row['missing_layers'])}")
+    plugins = report["plugin_runtime"]
+    lines.append(f"plugins       {plugins['runtime']}: self-test "
+                 f"{'ok' if plugins['ok'] else 'FAILED'} ({plugins['detail']})")
     lines.extend(f"problem: {problem}" for problem in report["problems"])
     typer.echo("\n".join(lines))
 

@@ -179,6 +179,8 @@ class Settings(Section):
     project_doc_fallback_filenames: list[str] = Field(default_factory=list)
     notify: list[str] | None = None
     audit: AuditConfig = Field(default_factory=AuditConfig)
+    # `[plugins.<id>]` (ours): WASM plugin grants, validated and edited by codex.plugins.grants.
+    plugins: dict[str, dict[str, Any]] = Field(default_factory=dict)
     # Hard cap on model requests per task in the agent's turn loop (`codex exec --max-turns`).
     agent_max_turns: int = Field(default=100, ge=1)
     # The Codex CLI's keys the TypeScript SDK sets: the openai provider's URL (the SDK's
