@@ -81,6 +81,14 @@ NOFOLLOW = (
     "socksio",
 )
 
+# Native extension modules the program loads only inside a function (the exec policy's bash
+# parser): named so the build fails loudly if one is missing instead of shipping a binary
+# whose first `bash -lc` script cannot be judged.
+INCLUDE_MODULES = (
+    "tree_sitter._binding",
+    "tree_sitter_bash._binding",
+)
+
 
 class BuildError(Exception):
     """A build precondition failed; the message says what to do."""
@@ -246,6 +254,7 @@ def nuitka_command(python: Path, entry: Path, out_dir: Path, triple: str) -> lis
         "--no-progressbar",
     ]
     cmd += [f"--nofollow-import-to={name}" for name in NOFOLLOW]
+    cmd += [f"--include-module={name}" for name in INCLUDE_MODULES]
     cmd.append(str(entry))
     return cmd
 
