@@ -81,6 +81,9 @@ function stagePlatform(key, triple, pkgName, stageRoot) {
     version: META.version,
     description: `The ${triple} binary of ${META.name}; install ${META.name}, not this.`,
     license: META.license,
+    // npm refuses `publish --provenance` unless `repository` names the repository the
+    // workflow ran in; the platform packages are built from the same one.
+    repository: META.repository,
     ...platformFields(key),
     files: ["vendor"],
     preferUnplugged: true,

@@ -277,6 +277,12 @@ function audit(dir) {
       const entries = readTar(path.join(dir, pkg.file));
       const json = JSON.parse(entries.find((e) => e.name === "package/package.json").body);
       expectEqual(json.version, manifest.version, "version");
+      const repository = JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, "package.json"),
+        "utf8")).repository;
+      if (!repository || !/^git\+https:\/\/github\.com\/[^/]+\/[^/]+\.git$/.test(repository.url)) {
+        throw new Error("npm/package.json needs repository.url (npm publish --provenance)");
+      }
+      expectEqual(json.repository, repository, "repository (provenance links to it)");
       const bad = entries.filter((e) => e.type !== "0");
       if (bad.length) throw new Error(`non-regular entries: ${bad.map((e) => e.name)}`);
       if (pkg.kind === "platform") {
