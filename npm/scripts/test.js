@@ -299,8 +299,12 @@ function audit(dir) {
         if (osName !== "win32" && (binary.mode & 0o111) !== 0o111) {
           throw new Error(`${exe} mode ${binary.mode.toString(8)} is not executable`);
         }
+        const sbom = entries.find((e) => e.name === "package/sbom.cdx.json");
+        if (!sbom) throw new Error("sbom.cdx.json missing");
+        expectEqual(JSON.parse(sbom.body).metadata.component.name, json.name, "SBOM subject");
         const stray = entries.filter((e) => !e.name.startsWith("package/vendor/") &&
-          !["package/package.json", "package/README.md", "package/LICENSE"].includes(e.name));
+          !["package/package.json", "package/README.md", "package/LICENSE",
+            "package/sbom.cdx.json"].includes(e.name));
         if (stray.length) throw new Error(`unexpected files: ${stray.map((e) => e.name)}`);
         if (pkg.size > 25 * 1000 * 1000) throw new Error(`packed size ${pkg.size} > 25 MB`);
       } else if (pkg.kind === "meta") {
