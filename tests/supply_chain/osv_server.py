@@ -41,7 +41,7 @@ class OsvServer(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: OsvServer
 
-    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_POST(self) -> None:
         if self.path != "/v1/query":
             self.send_error(404)
             return
@@ -56,7 +56,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         return
 
 
