@@ -96,10 +96,21 @@ function stagePlatform(key, triple, pkgName, stageRoot) {
     `\`${META.name}\`, which picks the right one at install time: install that instead.\n`);
   fs.copyFileSync(path.join(NPM_DIR, "LICENSE"), path.join(stage, "LICENSE"));
   // What is inside the binary, from the build's Nuitka and pip reports (scripts/sbom.py).
-  execFileSync(process.env.PYTHON || (process.platform === "win32" ? "python" : "python3"),
-    [path.join(__dirname, "sbom.py"), path.join(REPO, "vendor", triple), pkgName, META.version,
-      path.join(stage, SBOM)], { stdio: ["ignore", "ignore", "inherit"] });
+  execFileSync(sbomPython(triple), [path.join(__dirname, "sbom.py"),
+    path.join(REPO, "vendor", triple), pkgName, META.version, path.join(stage, SBOM)],
+  { stdio: ["ignore", "ignore", "inherit"] });
   return stage;
+}
+
+// sbom.py needs only the standard library: $PYTHON, else the interpreter that built this
+// binary (Nuitka's report names it; it exists wherever the build ran), else python3.
+function sbomPython(triple) {
+  if (process.env.PYTHON) return process.env.PYTHON;
+  const report = path.join(REPO, "vendor", triple, "nuitka-report.xml");
+  const match = fs.existsSync(report) &&
+    fs.readFileSync(report, "utf8").match(/<python\b[^>]*\bpython_exe="([^"]+)"/);
+  if (match && fs.existsSync(match[1])) return match[1];
+  return process.platform === "win32" ? "python" : "python3";
 }
 
 // sha256 of every file a user downloads, in `sha256sum -c` format.

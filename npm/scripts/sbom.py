@@ -108,7 +108,7 @@ def build_sbom(vendor_dir: Path, package: str, version: str) -> dict[str, Any]:
             file_component: dict[str, Any] = {
                 "type": "file", "bom-ref": f"file:{dest}", "name": dest.replace("\\", "/"),
                 "hashes": [{"alg": "SHA-256", "content": sha256_file(shipped)}],
-                "properties": [{"name": "codex:kind", "value": kind.removeprefix("included_")}],
+                "properties": [{"name": "codex:kind", "value": kind[len("included_"):]}],
             }
             if entry.get("package"):
                 file_component["properties"].append(
