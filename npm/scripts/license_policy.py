@@ -18,6 +18,7 @@ import json
 import re
 import sys
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -70,21 +71,17 @@ def _satisfied(expression: str, policy: Policy) -> tuple[bool, str]:
             refused = identifier
         return ok
 
-    def conjunction() -> bool:
+    def chain(operator: str, operand: Callable[[], bool]) -> bool:
+        """`x OP y OP z`: every operand is evaluated, so each refusal is seen."""
         nonlocal position
-        value = term()
-        while position < len(tokens) and tokens[position] == "AND":
+        values = [operand()]
+        while position < len(tokens) and tokens[position] == operator:
             position += 1
-            value = term() and value
-        return value
+            values.append(operand())
+        return all(values) if operator == "AND" else any(values)
 
     def disjunction() -> bool:
-        nonlocal position
-        value = conjunction()
-        while position < len(tokens) and tokens[position] == "OR":
-            position += 1
-            value = conjunction() or value
-        return value
+        return chain("OR", lambda: chain("AND", term))
 
     result = disjunction()
     if position != len(tokens):
