@@ -81,6 +81,20 @@ NOFOLLOW = (
     "socksio",
 )
 
+# Native extension modules the program loads only inside a function (the exec policy's bash
+# parser): named so the build fails loudly if one is missing instead of shipping a binary
+# whose first `bash -lc` script cannot be judged.
+# Beside each build (not shipped: they hold build-machine paths), the inputs of its SBOM:
+# Nuitka's --report (every module and DLL compiled in) and pip's install report of the build
+# venv (every distribution with the sha256 of the wheel it came from).
+NUITKA_REPORT = "nuitka-report.xml"
+INSTALL_REPORT = "pip-install-report.json"
+
+INCLUDE_MODULES = (
+    "tree_sitter._binding",
+    "tree_sitter_bash._binding",
+)
+
 
 class BuildError(Exception):
     """A build precondition failed; the message says what to do."""
@@ -168,13 +182,18 @@ def build_venv() -> Path:
     """Create (once) and return the build venv: patched Nuitka + runtime dependencies only."""
     venv = venv_dir()
     python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
-    if not (venv / ".complete").exists():
+    if not _venv_complete(venv):
         with build_lock(venv.name):
-            if not (venv / ".complete").exists():
+            if not _venv_complete(venv):
                 _create_venv(venv, python, REPO / "requirements.lock")
     # Also on a finished venv: a no-op there, and it re-checks the files Nuitka will compile.
     patch_nuitka(venv)
     return python
+
+
+def _venv_complete(venv: Path) -> bool:
+    """Finished, with pip's install report (the SBOM takes each wheel's sha256 from it)."""
+    return (venv / ".complete").exists() and (venv / INSTALL_REPORT).exists()
 
 
 def patch_nuitka(venv: Path) -> None:
@@ -192,7 +211,8 @@ def _create_venv(venv: Path, python: Path, lock: Path) -> None:
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     pip = [str(python), "-m", "pip", "install", "-qq", "--disable-pip-version-check"]
     constraints = ["-c", str(lock)] if lock.exists() else []
-    subprocess.run([*pip, *BUILD_REQUIREMENTS, *runtime_requirements(), *constraints], check=True)
+    subprocess.run([*pip, *BUILD_REQUIREMENTS, *runtime_requirements(), *constraints,
+                    "--report", str(venv / INSTALL_REPORT)], check=True)
     patch_nuitka(venv)
     (venv / ".complete").write_text("ok\n")
 
@@ -244,8 +264,10 @@ def nuitka_command(python: Path, entry: Path, out_dir: Path, triple: str) -> lis
         "--remove-output",
         "--quiet",
         "--no-progressbar",
+        f"--report={out_dir / NUITKA_REPORT}",
     ]
     cmd += [f"--nofollow-import-to={name}" for name in NOFOLLOW]
+    cmd += [f"--include-module={name}" for name in INCLUDE_MODULES]
     cmd.append(str(entry))
     return cmd
 
@@ -278,7 +300,8 @@ def run_nuitka(triple: str, key: str, python: Path) -> Path:
 def _run_nuitka_locked(triple: str, key: str, python: Path) -> Path:
     root = cache_root()
     final = root / "out" / f"{triple}-{key}"
-    if (final / "codex" / exe_name(triple)).exists() and (final / "manifest.json").exists():
+    if all((final / name).exists() for name in (f"codex/{exe_name(triple)}", "manifest.json",
+                                                  NUITKA_REPORT, INSTALL_REPORT)):
         print(f"build: cache hit {final}", flush=True)
         return final / "codex"
     work = Path(tempfile.mkdtemp(prefix=f"build-{triple}-", dir=root))
@@ -305,6 +328,8 @@ def _run_nuitka_locked(triple: str, key: str, python: Path) -> Path:
         staged = work / "final"
         staged.mkdir()
         dist.rename(staged / "codex")
+        (work / "out" / NUITKA_REPORT).rename(staged / NUITKA_REPORT)
+        shutil.copy2(python.parents[1] / INSTALL_REPORT, staged / INSTALL_REPORT)
         manifest = {
             "triple": triple,
             "key": key,
@@ -332,6 +357,8 @@ def install_into_vendor(built: Path, triple: str) -> Path:
     shutil.copytree(built, tmp / "codex", symlinks=False)
     manifest = built.parent / "manifest.json"
     shutil.copy2(manifest, tmp / "codex" / "build-manifest.json")
+    for report in (NUITKA_REPORT, INSTALL_REPORT):
+        shutil.copy2(built.parent / report, target_dir / report)
     dest = target_dir / "codex"
     old = target_dir / ".codex-old"
     shutil.rmtree(old, ignore_errors=True)

@@ -11,6 +11,7 @@
 //             vendor/<triple>/codex inside), for local installs without a registry.
 "use strict";
 
+const crypto = require("crypto");
 const fs = require("fs");
 const path = require("path");
 const { execFileSync } = require("child_process");
@@ -19,6 +20,7 @@ const { TARGETS } = require("../bin/codex.js");
 const NPM_DIR = path.join(__dirname, "..");
 const REPO = path.join(NPM_DIR, "..");
 const META = JSON.parse(fs.readFileSync(path.join(NPM_DIR, "package.json"), "utf8"));
+const SBOM = "sbom.cdx.json";
 
 // triple -> the platform package's os/cpu/libc, derived from the launcher's own table.
 function platformFields(key) {
@@ -81,6 +83,9 @@ function stagePlatform(key, triple, pkgName, stageRoot) {
     version: META.version,
     description: `The ${triple} binary of ${META.name}; install ${META.name}, not this.`,
     license: META.license,
+    // npm refuses `publish --provenance` unless `repository` names the repository the
+    // workflow ran in; the platform packages are built from the same one.
+    repository: META.repository,
     ...platformFields(key),
     files: ["vendor"],
     preferUnplugged: true,
@@ -90,7 +95,33 @@ function stagePlatform(key, triple, pkgName, stageRoot) {
     `# ${pkgName}\n\nThe native \`codex\` for ${triple}. It is an optional dependency of ` +
     `\`${META.name}\`, which picks the right one at install time: install that instead.\n`);
   fs.copyFileSync(path.join(NPM_DIR, "LICENSE"), path.join(stage, "LICENSE"));
+  // What is inside the binary, from the build's Nuitka and pip reports (scripts/sbom.py).
+  execFileSync(sbomPython(triple), [path.join(__dirname, "sbom.py"),
+    path.join(REPO, "vendor", triple), pkgName, META.version, path.join(stage, SBOM)],
+  { stdio: ["ignore", "ignore", "inherit"] });
   return stage;
+}
+
+// sbom.py needs only the standard library: $PYTHON, else the interpreter that built this
+// binary (Nuitka's report names it; it exists wherever the build ran), else python3.
+function sbomPython(triple) {
+  if (process.env.PYTHON) return process.env.PYTHON;
+  const report = path.join(REPO, "vendor", triple, "nuitka-report.xml");
+  const match = fs.existsSync(report) &&
+    fs.readFileSync(report, "utf8").match(/<python\b[^>]*\bpython_exe="([^"]+)"/);
+  if (match && fs.existsSync(match[1])) return match[1];
+  return process.platform === "win32" ? "python" : "python3";
+}
+
+// sha256 of every file a user downloads, in `sha256sum -c` format.
+function writeChecksums(outDir) {
+  const files = fs.readdirSync(outDir).filter((f) => f.endsWith(".tgz") || f.endsWith(".cdx.json"))
+    .sort();
+  const lines = files.map((f) => {
+    const sha = crypto.createHash("sha256").update(fs.readFileSync(path.join(outDir, f)));
+    return `${sha.digest("hex")}  ${f}\n`;
+  });
+  fs.writeFileSync(path.join(outDir, "SHA256SUMS"), lines.join(""));
 }
 
 function main() {
@@ -121,6 +152,8 @@ function main() {
     const stage = stagePlatform(key, triple, pkgName, stageRoot);
     const result = npmPack(stage, outDir);
     checkPacked(result, stage, pkgName);
+    fs.copyFileSync(path.join(stage, SBOM),
+      path.join(outDir, result.filename.replace(/\.tgz$/, ".cdx.json")));
     packed.push({ kind: "platform", name: pkgName, triple, file: result.filename,
       size: result.size, unpackedSize: result.unpackedSize, entryCount: result.entryCount,
       integrity: result.integrity });
@@ -157,6 +190,7 @@ function main() {
   fs.rmSync(stageRoot, { recursive: true, force: true });
   const manifest = { version: META.version, packages: packed };
   fs.writeFileSync(path.join(outDir, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
+  writeChecksums(outDir);
   for (const p of packed) {
     process.stdout.write(`pack-all: ${p.file}  ${(p.size / 1e6).toFixed(1)} MB packed, ` +
       `${(p.unpackedSize / 1e6).toFixed(1)} MB unpacked, ${p.entryCount} files\n`);

@@ -277,6 +277,12 @@ function audit(dir) {
       const entries = readTar(path.join(dir, pkg.file));
       const json = JSON.parse(entries.find((e) => e.name === "package/package.json").body);
       expectEqual(json.version, manifest.version, "version");
+      const repository = JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, "package.json"),
+        "utf8")).repository;
+      if (!repository || !/^git\+https:\/\/github\.com\/[^/]+\/[^/]+\.git$/.test(repository.url)) {
+        throw new Error("npm/package.json needs repository.url (npm publish --provenance)");
+      }
+      expectEqual(json.repository, repository, "repository (provenance links to it)");
       const bad = entries.filter((e) => e.type !== "0");
       if (bad.length) throw new Error(`non-regular entries: ${bad.map((e) => e.name)}`);
       if (pkg.kind === "platform") {
@@ -293,8 +299,12 @@ function audit(dir) {
         if (osName !== "win32" && (binary.mode & 0o111) !== 0o111) {
           throw new Error(`${exe} mode ${binary.mode.toString(8)} is not executable`);
         }
+        const sbom = entries.find((e) => e.name === "package/sbom.cdx.json");
+        if (!sbom) throw new Error("sbom.cdx.json missing");
+        expectEqual(JSON.parse(sbom.body).metadata.component.name, json.name, "SBOM subject");
         const stray = entries.filter((e) => !e.name.startsWith("package/vendor/") &&
-          !["package/package.json", "package/README.md", "package/LICENSE"].includes(e.name));
+          !["package/package.json", "package/README.md", "package/LICENSE",
+            "package/sbom.cdx.json"].includes(e.name));
         if (stray.length) throw new Error(`unexpected files: ${stray.map((e) => e.name)}`);
         if (pkg.size > 25 * 1000 * 1000) throw new Error(`packed size ${pkg.size} > 25 MB`);
       } else if (pkg.kind === "meta") {

@@ -45,7 +45,8 @@ ALLOWED = [
     "/usr/bin/git status", "echo a && echo b && echo c", "test -f x", "[ -d src ]",
     "cat < input.txt", "ls -la ~", "cat ~/notes.txt", "env ls -l", "nohup ls",
     "hostname", "fd -e py", "", "# only a comment", "xargs",
-    "ls 2>&-", "ls 0<&-", "ls 1>&2", "ls ${IFS}", "echo {a,b}", "cat <<EOF\nplain\nEOF",
+    "ls 2>&-", "ls 0<&-", "time git status", "! ls", "ls 2>/dev/null -la",
+    "ls 1>&2", "ls ${IFS}", "echo {a,b}", "cat <<EOF\nplain\nEOF",
 ]
 
 PROMPTED = [
@@ -71,7 +72,9 @@ PROMPTED = [
     "tree -o out", "dd if=a of=b", "ln -s a b", "echo ${x:-y}", "echo ${x@P}",
     "cat <<EOF\n$(id)\nEOF", "ls |& cat", "case x in a) ls;; esac", "echo $((1+2))", "rm -rf .",
     "bash -lc 'bash -lc \"make\"'", "exec 3>f", "> truncated.txt", "sleep 5 & wait",
-    "trap 'rm x' EXIT", "time git status", "cat < /dev/tcp/example.com/80",
+    "trap 'rm x' EXIT", "ls | cat > out.txt", "ls 2>/dev/null > out -la",
+    "cat < /dev/tcp/example.com/80", "r\\\nm -rf x", "\\ rm x", "<&[ [ls", "[echo &4 ]",
+    "ls >\nrm x",
 ]
 
 FORBIDDEN = [
@@ -98,6 +101,9 @@ FORBIDDEN = [
     "function f { f|f& }; f", "cd; rm -rf *", "cd ..; rm -rf *", "pushd /; rm -rf *",
     "rm -rf /tmp/../", "rm -rf /usr/local/bin/..", "\\rm -rf /", "exec rm -rf /",
     "find / -exec rm -rf / \\;", "xargs sudo rm", "ln -sf evil ~/.zshrc", "truncate -s0 /dev/sda",
+    "time rm -rf /", "rm 2>/dev/null -rf /", "ls | rm > /dev/null -rf /", "x=$(rm -rf /) ls",
+    "[ -d x ] && sudo ls", "ls && cat x > ~/.bashrc", "ls && ls | tee y > /dev/sda",
+    "export A=$(sudo id)",
 ]
 
 

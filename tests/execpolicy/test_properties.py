@@ -29,7 +29,7 @@ SETTINGS = settings(max_examples=int(os.environ.get("CODEX_FUZZ_EXAMPLES", "300"
 
 @contextmanager
 def time_limit(seconds: int = 5) -> Iterator[None]:
-    """Fail fast on a parser hang: bashlex once looped forever, eating gigabytes."""
+    """Fail fast on a parser hang: the previous parser (bashlex) once looped forever."""
     def expire(signum: int, frame: object) -> None:
         raise TimeoutError(f"one example took more than {seconds}s")
 
@@ -143,9 +143,30 @@ def test_deep_nesting_is_prompt_not_crash(depth: int) -> None:
 @pytest.mark.timeout(30)
 @pytest.mark.parametrize("script", ["a'b${x:-'", "3r]6'0!${x:-'", "x'${'", "'$'${"])
 def test_inputs_that_once_hung_the_parser(script: str) -> None:
-    # bashlex 0.18 looped forever, growing memory, on an unclosed `${` after a quote.
+    # bashlex 0.18, the previous parser, looped forever on an unclosed `${` after a quote.
     assert evaluate(["bash", "-lc", script], workspace=WORKSPACE,
                     home=HOME).decision is Decision.PROMPT
+
+
+ASTRAL = st.characters(min_codepoint=0x10000, max_codepoint=0x10FFFF)
+
+
+@SETTINGS
+@given(st.lists(st.one_of(st.sampled_from(["{", "}", "{a,", "${", "echo ", " ", "\n"]), ASTRAL),
+                max_size=12).map("".join))
+def test_braces_before_astral_characters_do_not_crash_the_process(script: str) -> None:
+    # tree-sitter-bash#337: `{` then a 4-byte UTF-8 character reads out of bounds (SIGSEGV,
+    # which no try/except can catch); such scripts must be refused before the grammar runs.
+    with time_limit():
+        result = evaluate(["bash", "-lc", script], workspace=WORKSPACE, home=HOME)
+    assert isinstance(result.decision, Decision)
+
+
+@pytest.mark.parametrize("script", ["{\U000edbf5", "{\U000aa90b", "echo {a,b} \U0001f600"])
+def test_the_known_grammar_crashers_are_prompt(script: str) -> None:
+    result = evaluate(["bash", "-lc", script], workspace=WORKSPACE, home=HOME)
+    assert result.decision is Decision.PROMPT
+    assert "Basic Multilingual Plane" in result.justification
 
 
 def test_huge_script_is_prompt() -> None:
