@@ -16,7 +16,7 @@ was recorded.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -80,6 +80,12 @@ class SessionSettings:
     max_turns: int = DEFAULT_MAX_TURNS
     apply_patch_tool: Literal["freeform", "function"] = "freeform"
     originator: str = "codex_exec"
+    # Set for a session the supervisor runs as an agent: `agent_id`, `parent_session_id`,
+    # `depth`; recorded in the rollout meta, and the agent id names the actor in the audit log.
+    agent_meta: Mapping[str, str | int] | None = None
+    # Called with the new session before its tool list is built: how other rooms (sub-agents,
+    # MCP, plugins) add tools through `session.registry.register`.
+    tool_hooks: tuple[Callable[[Session], None], ...] = ()
 
     @classmethod
     def from_config(cls, config: EffectiveConfig, *, provider: ResolvedProvider,
@@ -103,8 +109,14 @@ class Session:
 
     def __init__(self, settings: SessionSettings, session_id: str, instructions: str,
                  history: list[InputItem], rollout: RolloutWriter, client: ModelClient,
-                 scrubber: Scrubber, guard: Guard) -> None:
+                 scrubber: Scrubber, guard: Guard,
+                 agent_meta: Mapping[str, str | int] | None = None) -> None:
         self.settings = settings
+        # The agent identity of this session (its settings', or the resumed rollout's), so
+        # depth limits hold for a resumed child too.
+        self.agent_meta: dict[str, str | int] = dict(agent_meta or {})
+        # Run when a turn is cancelled, before its commands are killed (sub-agents stop here).
+        self.cancel_hooks: list[Callable[[], None]] = []
         self.id = session_id
         self.instructions = instructions
         self.history = history
@@ -112,11 +124,13 @@ class Session:
         self.client = client
         self.scrubber = scrubber
         self.registry: ToolRegistry = default_registry(settings.apply_patch_tool)
-        self.tools: list[ToolSpec] = [tool_from_dict(s) for s in self.registry.specs()]
         self.tool_context = ToolContext(
             workspace=settings.cwd, sandbox_policy=settings.sandbox_policy,
             approval_policy=settings.approval_policy, session_id=session_id, guard=guard,
-            audit=settings.audit)
+            audit=settings.audit, actor=guard.actor)
+        for hook in settings.tool_hooks:
+            hook(self)
+        self.tools: list[ToolSpec] = [tool_from_dict(s) for s in self.registry.specs()]
         self.executor = ThreadPoolExecutor(max_workers=_TOOL_WORKERS,
                                            thread_name_prefix="codex-tool")
         self._item_counter = 0
@@ -135,7 +149,8 @@ class Session:
         guard = Guard.create(  # bad rules fail here, before a session file exists
             codex_home=settings.codex_home, approval_policy=settings.approval_policy,
             approver=settings.approver, audit=settings.audit, session_id=session_id,
-            actor="agent", env=settings.env, env_passthrough=settings.env_passthrough)
+            actor=_identity(settings, resume)[0], env=settings.env,
+            env_passthrough=settings.env_passthrough)
         if resume is None:
             history: list[InputItem] = []
             rollout = RolloutWriter.create(settings.codex_home, session_id,
@@ -146,7 +161,7 @@ class Session:
         try:
             async with ModelClient(settings.provider) as client:
                 session = cls(settings, session_id, instructions, history, rollout, client,
-                              scrubber, guard)
+                              scrubber, guard, _identity(settings, resume)[1])
                 try:
                     if resume is not None:
                         session.answer_unanswered_calls()
@@ -183,6 +198,15 @@ class Session:
                 self.record(CustomToolCallOutput(item.call_id, ABORTED_OUTPUT))
 
 
+def _identity(settings: SessionSettings, resume: LoadedRollout | None,
+              ) -> tuple[str, dict[str, str | int]]:
+    """(audit actor, agent meta): the settings' agent identity, else the resumed rollout's."""
+    meta = dict(settings.agent_meta or {})
+    if not meta and resume is not None and isinstance(resume.meta.get("agent"), dict):
+        meta = {k: v for k, v in resume.meta["agent"].items() if isinstance(v, str | int)}
+    return ("agent" if "agent_id" not in meta else f"agent:{meta['agent_id']}"), meta
+
+
 def build_session_instructions(settings: SessionSettings, scrubber: Scrubber) -> str:
     environment = EnvironmentContext(
         cwd=settings.cwd, security_profile=settings.sandbox_policy.profile,
@@ -206,6 +230,7 @@ def _meta(settings: SessionSettings, instructions: str) -> dict[str, Any]:
         "security_profile": settings.sandbox_policy.profile,
         "approval_policy": settings.approval_policy.value,
         "instructions_hash": instructions_hash(instructions),
+        **({"agent": dict(settings.agent_meta)} if settings.agent_meta else {}),
     }
 
 
