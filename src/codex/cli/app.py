@@ -57,6 +57,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                              "-c overrides, flags)."),
     "audit": ("audit_cmd", "Read, check and locate the audit log."),
     "execpolicy": ("execpolicy_cmd", "Inspect the exec policy (which commands may run)."),
+    "fanout": ("fanout_cmd", "Run several agents at once (one prompt or a tasks.toml) and "
+                             "merge their results."),
 }
 
 EPILOG = (

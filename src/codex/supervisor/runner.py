@@ -25,6 +25,7 @@ from codex.protocol import (
     FileChangeItem,
     ItemCompleted,
     ItemStarted,
+    ThreadStarted,
     TokenUsage,
     UserInput,
 )
@@ -74,6 +75,7 @@ async def run_agent(supervisor: Supervisor, record: AgentRecord) -> None:
     async with Session.open(settings) as session:
         record.session_id = session.id
         record.rollout_path = session.rollout.path
+        supervisor.emit(record.id, ThreadStarted(thread_id=session.id))
         text = record.spec.user_text()
         while True:
             result = await _turn(supervisor, record, session, text)
