@@ -151,9 +151,9 @@ class Supervisor:
             raise SpawnRefused(f"depth limit reached: a sub-agent at depth {depth} exceeds "
                                f"[agents] max_depth = {limits.max_depth}")
         if sub_agent:
-            siblings = [r for r in self.records.values()
-                        if r.parent_id == (parent.id if parent else None) and not r.final
-                        and not r.closed]
+            siblings = [r for r in self.records.values()  # open: not closed, task alive
+                        if r.parent_id == (parent.id if parent else None) and not r.closed
+                        and r.task is not None and not r.task.done()]
             if len(siblings) >= limits.max_threads:
                 raise SpawnRefused(
                     f"thread limit reached: {len(siblings)} sub-agents are open "
