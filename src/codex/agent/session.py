@@ -15,6 +15,7 @@ was recorded.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -153,8 +154,10 @@ class Session:
             env_passthrough=settings.env_passthrough)
         if resume is None:
             history: list[InputItem] = []
-            rollout = RolloutWriter.create(settings.codex_home, session_id,
-                                           _meta(settings, instructions))
+            # Off the event loop: creating the file waits for the disk (fsync), and other
+            # sessions (the supervisor's agents) share this loop.
+            rollout = await asyncio.to_thread(RolloutWriter.create, settings.codex_home,
+                                              session_id, _meta(settings, instructions))
         else:
             history = list(resume.items)
             rollout = RolloutWriter.resume(resume.path)
