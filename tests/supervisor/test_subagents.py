@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 
 from codex.agent import find_rollout, load_rollout
@@ -45,7 +46,15 @@ def _call(name: str, arguments: dict[str, Any], call_id: str) -> Call:
     return Call(name, json.dumps(arguments), call_id)
 
 
+SCHEMA = Path(__file__).parents[1] / "agent" / "exec_events.schema.json"
+
+
 def _collab(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The collab items, after checking every event against the exec --json schema."""
+    validator = jsonschema.Draft202012Validator(json.loads(SCHEMA.read_text()))
+    for event in events:
+        errors = sorted(validator.iter_errors(event), key=str)
+        assert not errors, f"{event}: {errors[0].message}"
     return [e["item"] for e in events
             if e["type"] == "item.completed" and e["item"]["type"] == "collab_tool_call"]
 
