@@ -1,8 +1,10 @@
 """The supervisor's costs against the loopback model server with a fixed model latency.
 
 Every agent is a real session (rollout written and fsynced, events, guard chain loaded);
-the model is tests/support/model_server.py answering each request after --latency-ms
-(default 100 ms). Baselines are measured in the same run:
+the model is tests/support/model_server.py, in its own process (so its request validation
+does not compete with the agents for this interpreter), answering each request after
+--latency-ms (default 100 ms; a `[delay=S]` marker in a prompt overrides it). Baselines are
+measured in the same run:
 1. cold start: importing the engine in a fresh interpreter, against `python -c pass`;
    in process, Supervisor() to the first agent running.
 2. one agent, one-turn task: wall time, against one raw HTTP request to the same server.
@@ -27,6 +29,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -61,23 +64,37 @@ def ms(value: float) -> str:
     return f"{value * 1000:8.2f} ms"
 
 
+_DELAY = re.compile(rb"\[delay=([0-9.]+)\]")
+
+
 class Latency:
-    """The server's answer to every request: ANSWER after `seconds`."""
+    """The server's answer to every request: ANSWER after `seconds` (or the prompt's
+    `[delay=S]`)."""
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
 
-    def __call__(self, _request: RecordedRequest) -> Reply:
+    def __call__(self, request: RecordedRequest) -> Reply:
         reply = responses_text(ANSWER)
-        reply.pause_before_headers = self.seconds
+        marker = _DELAY.search(request.body)
+        reply.pause_before_headers = float(marker.group(1)) if marker else self.seconds
         return reply
 
 
-def settings_for(server: ModelServer, root: Path) -> SessionSettings:
+def serve(latency_ms: float) -> None:
+    """`--serve`: run the model server, print its URL, stop when stdin closes."""
+    with ModelServer() as server:
+        server.responder = Latency(latency_ms / 1000)
+        print(server.url, flush=True)
+        sys.stdin.read()
+
+
+def settings_for(url: str, root: Path) -> SessionSettings:
     workspace = root / "ws"
     workspace.mkdir(parents=True, exist_ok=True)
     subprocess.run(["git", "init", "-q", str(workspace)], check=True)
-    provider = resolve_provider("loop", {"loop": server.provider_table()}, env={})
+    table = {"name": "loopback", "base_url": url, "wire_api": "responses"}
+    provider = resolve_provider("loop", {"loop": table}, env={})
     return SessionSettings(
         cwd=workspace, codex_home=root, model="bench-model", provider=provider,
         provider_id="loop", sandbox_policy=resolve_policy(SecurityProfile.OFFLINE, workspace),
@@ -138,7 +155,7 @@ async def first_running(settings: SessionSettings, reps: int) -> list[float]:
 async def bare_session(settings: SessionSettings) -> float:
     start = time.perf_counter()
     async with Session.open(settings) as session:
-        result = await run_task(session, UserInput(text="q"), lambda _e: None)
+        result = await run_task(session, UserInput(text="[delay=0] q"), lambda _e: None)
     assert result.status == "completed"
     return time.perf_counter() - start
 
@@ -182,23 +199,13 @@ async def merge_costs(settings: SessionSettings, reps: int) -> dict[Strategy, fl
     return costs
 
 
-async def first_success_cancel(server: ModelServer, settings: SessionSettings) -> float:
+async def first_success_cancel(settings: SessionSettings) -> float:
     """Seconds from the first success to the seventh cancelled agent being final."""
-    def route(request: RecordedRequest) -> Reply:
-        reply = responses_text(ANSWER)
-        reply.pause_before_headers = 0.05 if b"[fast]" in request.body else 30
-        return reply
-
-    previous = server.responder
-    server.responder = route
-    try:
-        specs = [AgentSpec(prompt="[fast] q")] + [AgentSpec(prompt=f"[slow {n}] q")
-                                                   for n in range(7)]
-        supervisor = Supervisor(settings, Limits(max_parallel=8))
-        records = await supervisor.run_all(specs, stop_on_success=True)
-        await supervisor.shutdown()
-    finally:
-        server.responder = previous
+    specs = [AgentSpec(prompt="[delay=0.05] q")] + [AgentSpec(prompt=f"[delay=30] q{n}")
+                                                    for n in range(7)]
+    supervisor = Supervisor(settings, Limits(max_parallel=8))
+    records = await supervisor.run_all(specs, stop_on_success=True)
+    await supervisor.shutdown()
     winner = records[0]
     assert winner.state == "succeeded" and all(r.state == "cancelled" for r in records[1:])
     return max(r.ended_at or 0 for r in records[1:]) - (winner.ended_at or 0)
@@ -222,11 +229,11 @@ _RSS = ("import resource, subprocess, sys\n"
         "print(code, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n")
 
 
-def fanout_rss(server: ModelServer, root: Path, agents: int) -> int:
+def fanout_rss(url: str, root: Path, agents: int) -> int:
     workspace = root / "ws"
     argv = [sys.executable, "-m", "codex", "-C", str(workspace), "fanout", "-n", str(agents),
             "--json", "-c", "model_provider=loop",
-            "-c", f"model_providers.loop.base_url={server.url}",
+            "-c", f"model_providers.loop.base_url={url}",
             "-c", "model_providers.loop.wire_api=responses", "q"]
     env = {**os.environ, "CODEX_HOME": str(root / f"rss-home-{agents}")}
     out = subprocess.run([sys.executable, "-c", _RSS, *argv], env=env, capture_output=True,
@@ -237,10 +244,8 @@ def fanout_rss(server: ModelServer, root: Path, agents: int) -> int:
     return int(rss)
 
 
-async def in_process(server: ModelServer, root: Path, args: argparse.Namespace) -> None:
-    latency = args.latency_ms / 1000
-    server.responder = Latency(latency)
-    settings = settings_for(server, root)
+async def in_process(url: str, root: Path, args: argparse.Namespace) -> None:
+    settings = settings_for(url, root)
     reps = 2 if args.smoke else 15
     await fan(settings, 2)  # warm: imports, the TLS context, the server's connections
     async with httpx.AsyncClient() as http:
@@ -270,9 +275,9 @@ async def in_process(server: ModelServer, root: Path, args: argparse.Namespace) 
     print(f"{seq_n} sequential tasks (max_parallel 1)           {ms(took)}  "
           f"({ms(took / seq_n).strip()} per task; {took / seq_n / one_median:.2f}x one agent)")
 
-    server.responder = Latency(0.0)
+    instant = [AgentSpec(prompt="[delay=0] q")]
     supervisor = Supervisor(settings, Limits())
-    record = supervisor.spawn(AgentSpec(prompt="q"))
+    record = supervisor.spawn(instant[0])
     await supervisor.join()
     count = 2000
     start = time.perf_counter()
@@ -282,19 +287,18 @@ async def in_process(server: ModelServer, root: Path, args: argparse.Namespace) 
     await supervisor.shutdown()
     print(f"state transition (publish AgentStateChanged) {ms(per)}")
     bare = [await bare_session(settings) for _ in range(reps)]
-    life = [(await fan(settings, 1))[0] for _ in range(reps)]
+    life = [(await fan(settings, 1, specs=instant))[0] for _ in range(reps)]
     print(f"manager lifecycle (create, run 1, shut down) {ms(statistics.median(life))}  "
           f"(bare Session.open + run_task {ms(statistics.median(bare)).strip()}; engine adds "
           f"{ms(statistics.median(life) - statistics.median(bare)).strip()})")
     for strategy, cost in (await merge_costs(settings, 200)).items():
         print(f"merge {strategy:<14} over 8 agents           {ms(cost)}")
-    cancel = await first_success_cancel(server, settings)
+    cancel = await first_success_cancel(settings)
     print(f"first-success: 7 running agents cancelled in {ms(cancel)} after the winner")
     scored, plain = await scorer_cost(settings, 2 if args.smoke else 5)
     print(f"highest-score scorer (sandboxed echo)        {ms(scored - plain)} per agent "
           f"(agent with scorer {ms(scored).strip()}, without {ms(plain).strip()})")
 
-    server.responder = Latency(latency)
     duration = 600.0 if args.full else (1.5 if args.smoke else args.duration)
     ours, raw_load = await sustained(settings, settings.provider.endpoint, duration)
     latencies = [lat for _at, lat in ours]
@@ -309,7 +313,6 @@ async def in_process(server: ModelServer, root: Path, args: argparse.Namespace) 
           f"{ms(statistics.median(raw_load)).strip()} p99 {ms(pct(raw_load, 0.99)).strip()}; "
           f"p99 ratio {ratio:.2f}x (target <= 1.5x: {'met' if ratio <= 1.5 else 'NOT met'}); "
           f"drift last/first {window:.0f} s p50 {drift:.2f}x")
-    server.responder = Latency(latency)
 
 
 def main() -> None:
@@ -319,20 +322,29 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=60.0,
                         help="seconds of sustained load without --full (default 60)")
     parser.add_argument("--latency-ms", type=float, default=100.0)
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="codex-bench-sup-") as tmp, \
-            ModelServer() as server:
+    if args.serve:
+        serve(args.latency_ms)
+        return
+    server = subprocess.Popen([sys.executable, __file__, "--serve", "--latency-ms",
+                               str(args.latency_ms)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    assert server.stdout is not None and server.stdin is not None
+    url = server.stdout.readline().strip()
+    with tempfile.TemporaryDirectory(prefix="codex-bench-sup-") as tmp:
         root = Path(tmp)
         base, engine = cold_import(1 if args.smoke else 5)
         print(f"cold start: import the engine {ms(engine)} (python -c pass {ms(base).strip()}; "
               f"{engine / base:.2f}x)")
-        asyncio.run(in_process(server, root, args))
-        server.responder = Latency(args.latency_ms / 1000)
+        asyncio.run(in_process(url, root, args))
         extra = 2 if args.smoke else 8
-        one, many = fanout_rss(server, root, 1), fanout_rss(server, root, extra)
+        one, many = fanout_rss(url, root, 1), fanout_rss(url, root, extra)
         print(f"peak RSS: codex fanout -n 1 {one / 1024:.1f} MiB, -n {extra} "
               f"{many / 1024:.1f} MiB: {(many - one) / (extra - 1) / 1024:.2f} MiB per extra "
               "agent")
+    server.stdin.close()
+    server.wait(timeout=30)
 
 
 if __name__ == "__main__":

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import git
+from conftest import git, interrupt_once_running
 
 from codex.agent import find_rollout, load_rollout
 from support.model_server import Call, ModelServer, responses_reply, responses_text
@@ -140,21 +138,10 @@ def test_ctrl_c_cancels_every_agent_and_prints_what_finished(
     model_server.route("[stuck]", responses_text("never finished").stall_after(2, 60))
     tasks = _tasks(tmp_path, '[fast]\nprompt = "[fast] go"\n[busy]\nprompt = "[busy] go"\n'
                              '[stuck]\nprompt = "[stuck] go"\n')
-    proc = subprocess.Popen(_argv(model_server, workspace, "--tasks", str(tasks)),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=_env(codex_home))
-    try:
-        deadline = time.monotonic() + 60
-        while not pids_with("58.5"):
-            assert time.monotonic() < deadline and proc.poll() is None
-            time.sleep(0.05)
-        time.sleep(0.3)
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 130
+    run = interrupt_once_running(_argv(model_server, workspace, "--tasks", str(tasks)),
+                                 _env(codex_home), "58.5")
+    out, err = run.stdout, run.stderr
+    assert run.returncode == 130
     assert "interrupted: every agent was cancelled; what finished:" in err
     assert "fast         succeeded" in err and "busy         cancelled" in err
     assert "stuck        cancelled" in err

@@ -10,6 +10,7 @@ import pytest
 from conftest import base_settings
 
 from codex.supervisor import AgentSpec, Limits, SpawnRefused, SpecError, Supervisor
+from codex.supervisor.scoring import parse_score, score_from_answer
 from codex.supervisor.spec import narrower_profile
 from support.model_server import ModelServer, responses_text
 
@@ -66,3 +67,14 @@ def test_a_child_profile_may_only_narrow() -> None:
                           ("trusted", "workspace-net")):
         with pytest.raises(SpecError, match="wider than the parent's"):
             narrower_profile(wider, parent)
+
+
+def test_scores_from_a_scorer_line_or_an_answer_field() -> None:
+    assert parse_score("collected 7 items\n\n5 passed, 2 failed in 0.31s\n") == 5.0
+    assert parse_score("score: -1.5e1\n") == -15.0
+    assert parse_score("all good\n") is None and parse_score("") is None
+    assert score_from_answer('{"score": 0.8, "why": "x"}', "score") == (0.8, None)
+    assert score_from_answer("not json", "score")[1] == \
+        "the answer is not JSON, so it has no 'score' field"
+    assert score_from_answer('{"score": true}', "score")[1] == \
+        "the answer's 'score' field is not a number"

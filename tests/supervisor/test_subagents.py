@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
+from conftest import interrupt_once_running
 
 from codex.agent import find_rollout, load_rollout
 from support.model_server import Call, ModelServer, responses_reply, responses_text
@@ -143,22 +142,8 @@ def test_ctrl_c_on_the_parent_stops_the_child_and_its_commands(
                                                              "timeout_ms": 120_000}, "w1")))
     model_server.route("[busy]", responses_reply(_call(
         "shell", {"command": ["sh", "-c", "sleep 61.5"], "timeout_ms": 600_000}, "k1")))
-    proc = subprocess.Popen(_exec(model_server, workspace, codex_home, "[root] go"),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=_env(codex_home))
-    try:
-        deadline = time.monotonic() + 60
-        while not pids_with("61.5"):
-            assert time.monotonic() < deadline and proc.poll() is None
-            time.sleep(0.05)
-        time.sleep(0.3)  # the root is blocked in wait_agents now
-        started = time.monotonic()
-        proc.send_signal(signal.SIGINT)
-        proc.communicate(timeout=30)
-        took = time.monotonic() - started
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 130
+    run = interrupt_once_running(_exec(model_server, workspace, codex_home, "[root] go"),
+                                 _env(codex_home), "61.5")
+    assert run.returncode == 130
     assert pids_with("61.5") == []
-    assert took < 3.0, f"the parent took {took:.1f}s to stop"
+    assert run.took < 3.0, f"the parent took {run.took:.1f}s to stop"

@@ -87,6 +87,9 @@ class SessionSettings:
     # Called with the new session before its tool list is built: how other rooms (sub-agents,
     # MCP, plugins) add tools through `session.registry.register`.
     tool_hooks: tuple[Callable[[Session], None], ...] = ()
+    # The instructions, when a caller opening many sessions with the same inputs built them
+    # once (`build_session_instructions`); None: built when the session opens.
+    instructions: str | None = None
 
     @classmethod
     def from_config(cls, config: EffectiveConfig, *, provider: ResolvedProvider,
@@ -145,7 +148,7 @@ class Session:
         Raises RuleLoadError (bad exec-policy rules) and RolloutError before any request.
         """
         scrubber = Scrubber.secrets_only()
-        instructions = build_session_instructions(settings, scrubber)
+        instructions = settings.instructions or build_session_instructions(settings, scrubber)
         session_id = new_session_id() if resume is None else resume.session_id
         guard = Guard.create(  # bad rules fail here, before a session file exists
             codex_home=settings.codex_home, approval_policy=settings.approval_policy,

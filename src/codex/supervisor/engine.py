@@ -108,6 +108,7 @@ class Supervisor:
         self.records: dict[str, AgentRecord] = {}
         self._emit = emit
         self.providers = providers
+        self.instructions: dict[tuple[str, str, bool, str], str] = {}  # see runner
         self._prefix = id_prefix
         self._slots = asyncio.Semaphore(limits.max_parallel)
         self._started = time.monotonic()

@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from codex.agent import Session, SessionSettings, TaskResult, run_task
+from codex.agent.session import build_session_instructions
+from codex.audit import Scrubber
 from codex.protocol import (
     AgentEvent,
     AgentLifecycle,
@@ -55,11 +57,18 @@ def agent_settings(supervisor: Supervisor, record: AgentRecord, cwd: Path) -> Se
     meta: dict[str, str | int] = {"agent_id": record.id, "depth": record.depth}
     if record.parent_session_id is not None:
         meta["parent_session_id"] = record.parent_session_id
-    return dataclasses.replace(
+    settings = dataclasses.replace(
         base, cwd=cwd, model=spec.model or base.model, provider=provider,
         provider_id=provider_id, sandbox_policy=policy,
         approval_policy=spec.approval_policy or base.approval_policy,
         max_turns=spec.max_turns or base.max_turns, agent_meta=meta)
+    # Agents in one directory under one policy share their instructions: built once per run
+    # (AGENTS.md discovery and scrubbing are the costliest part of opening a session).
+    key = (str(cwd), policy.profile, policy.network, settings.approval_policy.value)
+    if key not in supervisor.instructions:
+        supervisor.instructions[key] = build_session_instructions(
+            settings, Scrubber.secrets_only())
+    return dataclasses.replace(settings, instructions=supervisor.instructions[key])
 
 
 async def run_agent(supervisor: Supervisor, record: AgentRecord) -> None:

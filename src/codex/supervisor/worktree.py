@@ -36,22 +36,18 @@ class WorktreeError(Exception):
     """git could not create, read or remove a worktree; the message has git's reason."""
 
 
-def _git(cwd: Path, *args: str, data: bool = False) -> str:
+def _git_bytes(cwd: Path, *args: str) -> bytes:
+    """git's stdout; WorktreeError with git's last stderr line when it fails."""
     proc = subprocess.run(["git", "-C", str(cwd), *args], capture_output=True, check=False,
                           env={**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"})
     if proc.returncode != 0:
         reason = proc.stderr.decode(errors="replace").strip().splitlines()
         raise WorktreeError(f"git {args[0]} failed in {cwd}: {reason[-1] if reason else ''}")
-    return proc.stdout.decode("utf-8", "surrogateescape") if not data else \
-        proc.stdout.decode("latin-1")
-
-
-def _git_bytes(cwd: Path, *args: str) -> bytes:
-    proc = subprocess.run(["git", "-C", str(cwd), *args], capture_output=True, check=False)
-    if proc.returncode != 0:
-        raise WorktreeError(f"git {args[0]} failed in {cwd}: "
-                            f"{proc.stderr.decode(errors='replace').strip()}")
     return proc.stdout
+
+
+def _git(cwd: Path, *args: str) -> str:
+    return _git_bytes(cwd, *args).decode("utf-8", "surrogateescape")
 
 
 @dataclass(frozen=True)
