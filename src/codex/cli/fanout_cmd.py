@@ -25,7 +25,6 @@ import typer
 from codex.cli.common import load_effective_config
 from codex.cli.exec_cmd import (
     EXIT_FAILED,
-    EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_USAGE,
     _merge_options,
@@ -94,15 +93,22 @@ def fanout_command(
     json_output: Annotated[bool, typer.Option(
         "--json", help="One JSON event per line, each with its agent_id; a final "
                        "fanout.completed line.")] = False,
-    model: Annotated[str | None, typer.Option("-m", "--model", metavar="MODEL")] = None,
-    max_turns: Annotated[int | None, typer.Option("--max-turns", min=1, metavar="N")] = None,
-    skip_git_repo_check: Annotated[bool, typer.Option("--skip-git-repo-check")] = False,
+    model: Annotated[str | None, typer.Option("-m", "--model", metavar="MODEL",
+                                              help="The model of every agent.")] = None,
+    max_turns: Annotated[int | None, typer.Option(
+        "--max-turns", min=1, metavar="N", help="Model requests per agent task.")] = None,
+    skip_git_repo_check: Annotated[bool, typer.Option(
+        "--skip-git-repo-check", help="Allow a shared run outside a git repository.")] = False,
     config: Annotated[list[str] | None, typer.Option(
         "-c", "--config", metavar="KEY=VALUE", help="Override a config value.")] = None,
     profile: Annotated[str | None, typer.Option(
         "--profile", metavar="PROFILE", help="Security profile of every agent.")] = None,
-    sandbox: Annotated[str | None, typer.Option("-s", "--sandbox", metavar="MODE")] = None,
-    cd: Annotated[Path | None, typer.Option("-C", "--cd", metavar="DIR")] = None,
+    sandbox: Annotated[str | None, typer.Option(
+        "-s", "--sandbox", metavar="MODE",
+        help="read-only, workspace-write, danger-full-access.")] = None,
+    cd: Annotated[Path | None, typer.Option(
+        "-C", "--cd", metavar="DIR", help="Work in DIR instead of the current directory.")
+    ] = None,
 ) -> None:
     """Run several agents at once (one prompt or a tasks.toml) and merge their results."""
     from codex.config import ConfigError
@@ -247,8 +253,8 @@ async def _main(settings: SessionSettings, cfg: EffectiveConfig, specs: list[Age
         renderer.line(_completed(result, records, outcome, bool(interrupted)))
     else:
         _print_summary(result, records, outcome, bool(interrupted), apply)
-    if interrupted:
-        return EXIT_INTERRUPTED
+    if interrupted:  # 130 for Ctrl-C, 143 for SIGTERM, as `codex exec`
+        return 128 + interrupted[0]
     if not result.ok or (outcome is not None and not outcome.applied):
         return EXIT_FAILED
     return EXIT_OK

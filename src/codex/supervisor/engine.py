@@ -112,7 +112,6 @@ class Supervisor:
         self._prefix = id_prefix
         self._slots = asyncio.Semaphore(limits.max_parallel)
         self._started = time.monotonic()
-        self._loop: asyncio.AbstractEventLoop | None = None
 
     # -- spawning ------------------------------------------------------------------------
 
@@ -123,7 +122,6 @@ class Supervisor:
 
         `parent`: the supervised agent spawning it; `parent_depth` / `parent_session_id`: an
         unsupervised parent session (a `codex exec` session is depth 0)."""
-        self._loop = asyncio.get_running_loop()
         depth = (parent.depth + 1 if parent is not None
                  else parent_depth + 1 if parent_depth is not None else 0)
         self._check_limits(depth, parent, sub_agent=parent is not None or
@@ -187,7 +185,7 @@ class Supervisor:
         except TimeoutError:  # our window expired outside a turn (the turn loop absorbs it)
             pass
         except Exception as exc:  # a setup failure (worktree, rules, rollout): the agent failed
-            record.error = f"{type(exc).__name__}: {exc}" if not str(exc) else str(exc)
+            record.error = str(exc) or type(exc).__name__
             self._finish(record, "failed")
         finally:
             record.mailbox.close()
