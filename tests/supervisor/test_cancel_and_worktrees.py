@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import base_settings, git
+from supervisor_helpers import base_settings, git
 
 from codex.protocol import ItemStarted
 from codex.security.profiles import SecurityProfile

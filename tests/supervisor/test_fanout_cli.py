@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import git, interrupt_once_running
+from supervisor_helpers import git, interrupt_once_running
 
 from codex.agent import find_rollout, load_rollout
 from support.model_server import Call, ModelServer, responses_reply, responses_text

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import base_settings
+from supervisor_helpers import base_settings
 
 from codex.supervisor import AgentSpec, Limits, SpawnRefused, SpecError, Supervisor
 from codex.supervisor.scoring import parse_score, score_from_answer

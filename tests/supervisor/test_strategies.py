@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import base_settings
+from supervisor_helpers import base_settings
 
 from codex.agent import load_rollout
 from codex.audit import audit_dir, read_entries

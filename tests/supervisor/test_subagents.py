@@ -12,7 +12,7 @@ from typing import Any
 
 import jsonschema
 import pytest
-from conftest import interrupt_once_running
+from supervisor_helpers import interrupt_once_running
 
 from codex.agent import find_rollout, load_rollout
 from support.model_server import Call, ModelServer, responses_reply, responses_text
