@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import pty
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -147,3 +149,37 @@ def test_ctrl_c_cancels_every_agent_and_prints_what_finished(
     assert "stuck        cancelled" in err
     assert pids_with("58.5") == []
     assert out == ""
+
+
+def test_a_terminal_gets_one_live_line_per_agent(model_server: ModelServer, workspace: Path,
+                                                 codex_home: Path) -> None:
+    for answer in ("first", "second"):
+        reply = responses_text(answer)
+        reply.pause_before_headers = 1.0  # long enough for a few redraws while running
+        model_server.enqueue(reply)
+    primary, secondary = pty.openpty()
+    env = {**_env(codex_home), "COLUMNS": "100", "LINES": "30", "TERM": "xterm"}
+    proc = subprocess.Popen(_argv(model_server, workspace, "-n", "2", "hello"),
+                            stdin=secondary, stdout=secondary, stderr=secondary, env=env)
+    os.close(secondary)
+    chunks = []
+    try:
+        while True:
+            try:
+                data = os.read(primary, 65536)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not data:
+                break
+            chunks.append(data)
+        proc.wait(timeout=60)
+    finally:
+        os.close(primary)
+        if proc.poll() is None:
+            proc.kill()
+    screen = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", b"".join(chunks).decode(errors="replace"))
+    assert proc.returncode == 0
+    assert re.search(r"a1 +running +\d+\.\ds +0 tok", screen)  # drawn while it ran
+    assert re.search(r"a1 +succeeded +1\.\ds +15 tok +answered", screen)
+    assert re.search(r"a2 +succeeded +1\.\ds +15 tok +answered", screen)
+    assert "concatenate: 2 of 2 agents succeeded" in screen
