@@ -3,6 +3,7 @@ depth and thread limits through nested spawns, parallel spawns and a resumed chi
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -147,3 +148,16 @@ def test_ctrl_c_on_the_parent_stops_the_child_and_its_commands(
     assert run.returncode == 130
     assert pids_with("61.5") == []
     assert run.took < 3.0, f"the parent took {run.took:.1f}s to stop"
+
+
+def test_human_exec_output_names_the_sub_agent_calls() -> None:
+    from codex.cli.exec_render import HumanRenderer
+    from codex.protocol import CollabAgentState, CollabToolCallItem, ItemCompleted
+
+    err = io.StringIO()
+    renderer = HumanRenderer(out=io.StringIO(), err=err)
+    renderer(ItemCompleted(item=CollabToolCallItem(
+        id="item_3", tool="wait", sender_thread_id="t", receiver_thread_ids=("agent-1",),
+        agents_states={"agent-1": CollabAgentState(status="completed", message="hi")},
+        status="completed")))
+    assert err.getvalue().strip() == "sub-agents: wait agent-1 completed"
