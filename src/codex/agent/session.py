@@ -175,7 +175,7 @@ class Session:
                 finally:
                     session.executor.shutdown(wait=True, cancel_futures=True)
         finally:
-            rollout.close()
+            await _close_off_loop(rollout)
 
     def next_item_id(self) -> str:
         """`item_0`, `item_1`, ...: ids of the thread items this process reports."""
@@ -202,6 +202,17 @@ class Session:
                 self.record(FunctionCallOutput(item.call_id, ABORTED_OUTPUT))
             elif isinstance(item, CustomToolCall) and item.call_id in missing:
                 self.record(CustomToolCallOutput(item.call_id, ABORTED_OUTPUT))
+
+
+async def _close_off_loop(rollout: RolloutWriter) -> None:
+    """Close the rollout (it waits for the last fsync) in a thread, so sessions sharing the
+    event loop go on meanwhile; closed on return even when the caller is cancelled."""
+    closing = asyncio.ensure_future(asyncio.to_thread(rollout.close))
+    try:
+        await asyncio.shield(closing)
+    except asyncio.CancelledError:
+        await closing
+        raise
 
 
 def _identity(settings: SessionSettings, resume: LoadedRollout | None,
