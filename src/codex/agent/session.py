@@ -16,6 +16,7 @@ was recorded.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -157,10 +158,8 @@ class Session:
             env_passthrough=settings.env_passthrough)
         if resume is None:
             history: list[InputItem] = []
-            # Off the event loop: creating the file waits for the disk (fsync), and other
-            # sessions (the supervisor's agents) share this loop.
-            rollout = await asyncio.to_thread(RolloutWriter.create, settings.codex_home,
-                                              session_id, _meta(settings, instructions))
+            rollout = await _create_off_loop(settings.codex_home, session_id,
+                                             _meta(settings, instructions))
         else:
             history = list(resume.items)
             rollout = RolloutWriter.resume(resume.path)
@@ -202,6 +201,21 @@ class Session:
                 self.record(FunctionCallOutput(item.call_id, ABORTED_OUTPUT))
             elif isinstance(item, CustomToolCall) and item.call_id in missing:
                 self.record(CustomToolCallOutput(item.call_id, ABORTED_OUTPUT))
+
+
+async def _create_off_loop(codex_home: Path, session_id: str,
+                           meta: dict[str, Any]) -> RolloutWriter:
+    """Create the rollout in a thread: it waits for the disk (fsync), and other sessions
+    (the supervisor's agents) share this event loop. Cancelled meanwhile, the file is still
+    closed before the cancellation goes on."""
+    creating = asyncio.ensure_future(asyncio.to_thread(RolloutWriter.create, codex_home,
+                                                       session_id, meta))
+    try:
+        return await asyncio.shield(creating)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            (await creating).close()
+        raise
 
 
 async def _close_off_loop(rollout: RolloutWriter) -> None:
