@@ -106,9 +106,35 @@ class ErrorItem(_Item):
     message: str
 
 
+CollabAgentStatus = Literal["pending_init", "running", "interrupted", "completed", "errored",
+                           "shutdown", "not_found"]
+
+
+class CollabAgentState(BaseModel):
+    """A sub-agent's last known state, as a collab item reports it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    status: CollabAgentStatus
+    message: str | None = None
+
+
+class CollabToolCallItem(_Item):
+    """A sub-agent tool call (spawn_agent, send_input, wait, close_agent), in the Codex CLI's
+    `collab_tool_call` shape: who called, which agents it concerned, and their states."""
+
+    type: Literal["collab_tool_call"] = "collab_tool_call"
+    tool: Literal["spawn_agent", "send_input", "wait", "close_agent"]
+    sender_thread_id: str
+    receiver_thread_ids: tuple[str, ...] = ()
+    prompt: str | None = None
+    agents_states: dict[str, CollabAgentState] = {}
+    status: Literal["in_progress", "completed", "failed"] = "in_progress"
+
+
 ThreadItem = (
     AgentMessageItem | ReasoningItem | CommandExecutionItem | FileChangeItem | McpToolCallItem
-    | TodoListItem | ErrorItem
+    | TodoListItem | ErrorItem | CollabToolCallItem
 )
 
 
@@ -230,6 +256,28 @@ class LiveFileDiff(_Event):
 
 LiveEvent = LiveTextDelta | LiveRetry | LiveCommandOutput | LiveFileDiff
 AgentEvent = ThreadEvent | LiveEvent
+
+# ---------------------------------------------------------------------------------------------
+# Supervisor events (owned by the supervisor room): one agent's state as it changes.
+
+AgentLifecycle = Literal["queued", "running", "succeeded", "failed", "timed_out", "cancelled"]
+
+
+class AgentStateChanged(_Event):
+    """An agent moved to `state` (queued -> running -> one final state). Times are Unix
+    seconds; `usage` covers every turn so far; `error` is the last one (final states)."""
+
+    type: Literal["agent.state"] = "agent.state"
+    agent_id: str
+    state: AgentLifecycle
+    parent_id: str | None = None
+    depth: int = 0
+    session_id: str | None = None
+    queued_at: float
+    started_at: float | None = None
+    ended_at: float | None = None
+    usage: TokenUsage = TokenUsage()
+    error: str | None = None
 
 
 # What a front end submits to a session.

@@ -15,6 +15,11 @@ enforces, adding a line to `violations` when one breaks:
 - every call this server handed out in a fully sent reply is answered by the next request.
 The `model_server` fixture fails the test when `violations` is not empty.
 
+Several conversations at once (the supervisor's agents): `route(marker, *replies)` queues
+replies for the requests whose body contains `marker` (put it in each agent's prompt), and
+`responder` (a function of the request) answers what no queue does. The call-answering check
+is kept per conversation (the request's `prompt_cache_key`, the session id).
+
 Usage from another test directory: put `from support.model_server import model_server` in that
 directory's conftest.py (pytest runs with `pythonpath = ["tests"]`).
 """
@@ -26,7 +31,7 @@ import copy
 import json
 import threading
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -270,7 +275,9 @@ class ModelServer:
         self._replies: deque[Reply] = deque()
         self._lock = threading.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
-        self._outstanding_calls: tuple[str, ...] = ()
+        self._outstanding_calls: dict[str | None, tuple[str, ...]] = {}
+        self._routes: dict[str, deque[Reply]] = {}
+        self.responder: Callable[[RecordedRequest], Reply] | None = None
         self.requests: list[RecordedRequest] = []
         self.violations: list[str] = []
         self.connections = 0  # TCP connections accepted (keep-alive reuse shows up here)
@@ -290,11 +297,16 @@ class ModelServer:
         with self._lock:
             self._replies.extend(replies)
 
+    def route(self, marker: str, *replies: Reply) -> None:
+        """Queue replies for the requests whose body contains `marker`, in order."""
+        with self._lock:
+            self._routes.setdefault(marker, deque()).extend(replies)
+
     @property
     def pending(self) -> int:
         """Replies queued but not yet requested."""
         with self._lock:
-            return len(self._replies)
+            return len(self._replies) + sum(len(q) for q in self._routes.values())
 
     def start(self) -> ModelServer:
         """Bind 127.0.0.1 on a free port and serve in a background thread."""
@@ -346,7 +358,7 @@ class ModelServer:
                 if request is None:
                     break
                 reply = self._accept(request)
-                if not await self._send(writer, reply):
+                if not await self._send(writer, reply, _conversation(request)):
                     break
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
             pass
@@ -393,18 +405,26 @@ class ModelServer:
                 self.violations.extend(
                     f"request {number}: {problem}" for problem in request_violations(body)
                 )
-                missing = [c for c in self._outstanding_calls if c not in _answered_ids(body)]
+                outstanding = self._outstanding_calls.get(_conversation(request), ())
+                missing = [c for c in outstanding if c not in _answered_ids(body)]
                 self.violations.extend(
                     f"request {number}: call {call_id!r} from the previous reply got no output"
                     for call_id in missing
                 )
-            self._outstanding_calls = ()
+            self._outstanding_calls.pop(_conversation(request), None)
+            text = request.body.decode("utf-8", "replace")
+            for marker, queue in self._routes.items():
+                if queue and marker in text:
+                    return queue.popleft()
             if self._replies:
                 return self._replies.popleft()
+            if self.responder is not None:
+                return self.responder(request)
             self.violations.append(f"request {number}: no scripted reply left")
             return error_reply(500, "the test server has no scripted reply left", "server_error")
 
-    async def _send(self, writer: asyncio.StreamWriter, reply: Reply) -> bool:
+    async def _send(self, writer: asyncio.StreamWriter, reply: Reply,
+                    conversation: str | None) -> bool:
         if reply.pause_before_headers:
             await asyncio.sleep(reply.pause_before_headers)
         head = [f"HTTP/1.1 {reply.status} {_REASONS.get(reply.status, 'Status')}",
@@ -424,10 +444,20 @@ class ModelServer:
                 await writer.drain()
         with self._lock:
             # Every event went out: the client has these calls and must answer them next.
-            self._outstanding_calls = reply.issued_calls
+            self._outstanding_calls[conversation] = reply.issued_calls
         writer.write(b"0\r\n\r\n")
         await writer.drain()
         return True
+
+
+def _conversation(request: RecordedRequest) -> str | None:
+    """Which conversation a request continues: its `prompt_cache_key` (the session id)."""
+    try:
+        body = request.json
+    except ValueError:
+        return None
+    key = body.get("prompt_cache_key") if isinstance(body, dict) else None
+    return key if isinstance(key, str) else None
 
 
 _REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",

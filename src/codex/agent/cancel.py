@@ -5,23 +5,28 @@ task cannot reach them. Every command runs under a sandbox helper that this proc
 the leader of a new session (its process group id is its pid); killing that group ends the
 command and everything it started (a confined run also loses its PID namespace). The runner in
 the worker thread then sees its child gone and returns, so the thread finishes promptly.
+Several sessions share one process under the supervisor, so a turn kills only the helpers its
+own tool threads started (Linux lists a thread's children in /proc/self/task/TID/children).
 """
 
 from __future__ import annotations
 
 import os
 import signal
+from collections.abc import Iterable
 from contextlib import suppress
 
 from codex.sandbox.linux import HELPER_TOKEN
 
 
-def running_helpers(parent: int | None = None) -> list[int]:
-    """Pids of the sandbox helpers that are direct children of `parent` (default: us)."""
+def running_helpers(parent: int | None = None,
+                    threads: Iterable[int] | None = None) -> list[int]:
+    """Pids of the sandbox helpers that are direct children of `parent` (default: us), or,
+    with `threads`, of those threads of ours only."""
     parent = os.getpid() if parent is None else parent
     pids: list[int] = []
     try:
-        entries = os.listdir("/proc")
+        entries = os.listdir("/proc") if threads is None else _children_of(threads)
     except OSError:
         return pids
     for entry in entries:
@@ -42,10 +47,19 @@ def running_helpers(parent: int | None = None) -> list[int]:
     return pids
 
 
-def kill_running_commands() -> int:
-    """SIGKILL the process group of every sandbox helper we started; how many were killed."""
+def _children_of(threads: Iterable[int]) -> list[str]:
+    children: list[str] = []
+    for tid in threads:
+        with suppress(OSError), open(f"/proc/self/task/{tid}/children", "rb") as handle:
+            children.extend(word.decode() for word in handle.read().split())
+    return children
+
+
+def kill_running_commands(threads: Iterable[int] | None = None) -> int:
+    """SIGKILL the process group of every sandbox helper we started (with `threads`: that
+    those threads started); how many were killed."""
     killed = 0
-    for pid in running_helpers():
+    for pid in running_helpers(threads=threads):
         with suppress(ProcessLookupError, PermissionError):
             os.killpg(pid, signal.SIGKILL)
             killed += 1

@@ -12,11 +12,12 @@ from __future__ import annotations
 import json
 import shlex
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from codex.model import ToolCall
 from codex.protocol import (
     AgentEvent,
+    CollabToolCallItem,
     CommandExecutionItem,
     ErrorItem,
     FileChangeItem,
@@ -31,6 +32,10 @@ from codex.tools.apply_patch import patch_text_from_arguments, planned_changes
 from codex.tools.base import ToolContext, ToolOutput
 from codex.tools.invocation import detect_apply_patch
 
+# Sub-agent tools and the `tool` name their `collab_tool_call` items carry (Codex CLI's).
+_COLLAB_TOOLS: dict[str, Literal["spawn_agent", "send_input", "wait", "close_agent"]] = {
+    "spawn_agent": "spawn_agent", "send_input": "send_input", "wait_agents": "wait",
+    "close_agent": "close_agent"}
 _KINDS = {"added": "add", "add": "add", "deleted": "delete", "delete": "delete",
           "updated": "update", "update": "update", "moved": "update"}
 
@@ -109,6 +114,9 @@ def finished_item(call: ToolCall, item_id: str, output: ToolOutput,
             changes = started.changes
         return FileChangeItem(id=item_id, changes=changes,
                               status="completed" if output.success else "failed")
+    if kind == "collab_tool_call":
+        return CollabToolCallItem.model_validate({**data, "id": item_id,
+                                                  "tool": _COLLAB_TOOLS[call.name]})
     if kind == "todo_list":
         return TodoListItem(id=item_id, items=tuple(
             TodoEntry(text=str(i.get("text", "")), completed=bool(i.get("completed")))

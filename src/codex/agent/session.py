@@ -15,8 +15,10 @@ was recorded.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -85,6 +87,15 @@ class SessionSettings:
     originator: str = "codex_exec"
     thread_source: str | None = None  # who started the thread (`codex exec --thread-source`)
     reasoning_effort: str | None = None  # `model_reasoning_effort`, sent with each request
+    # Set for a session the supervisor runs as an agent: `agent_id`, `parent_session_id`,
+    # `depth`; recorded in the rollout meta, and the agent id names the actor in the audit log.
+    agent_meta: Mapping[str, str | int] | None = None
+    # Called with the new session before its tool list is built: how other rooms (sub-agents,
+    # MCP, plugins) add tools through `session.registry.register`.
+    tool_hooks: tuple[Callable[[Session], None], ...] = ()
+    # The instructions, when a caller opening many sessions with the same inputs built them
+    # once (`build_session_instructions`); None: built when the session opens.
+    instructions: str | None = None
 
     @classmethod
     def from_config(cls, config: EffectiveConfig, *, provider: ResolvedProvider,
@@ -109,8 +120,14 @@ class Session:
 
     def __init__(self, settings: SessionSettings, session_id: str, instructions: str,
                  history: list[InputItem], rollout: RolloutWriter, client: ModelClient,
-                 scrubber: Scrubber, guard: Guard) -> None:
+                 scrubber: Scrubber, guard: Guard,
+                 agent_meta: Mapping[str, str | int] | None = None) -> None:
         self.settings = settings
+        # The agent identity of this session (its settings', or the resumed rollout's), so
+        # depth limits hold for a resumed child too.
+        self.agent_meta: dict[str, str | int] = dict(agent_meta or {})
+        # Run when a turn is cancelled, before its commands are killed (sub-agents stop here).
+        self.cancel_hooks: list[Callable[[], None]] = []
         self.id = session_id
         self.instructions = instructions
         self.history = history
@@ -120,11 +137,13 @@ class Session:
         self.registry: ToolRegistry = default_registry(settings.apply_patch_tool)
         register_plugin_tools(self.registry, settings.codex_home, settings.cwd,
                               audit=settings.audit, session_id=session_id)
-        self.tools: list[ToolSpec] = [tool_from_dict(s) for s in self.registry.specs()]
         self.tool_context = ToolContext(
             workspace=settings.cwd, sandbox_policy=settings.sandbox_policy,
             approval_policy=settings.approval_policy, session_id=session_id, guard=guard,
-            audit=settings.audit)
+            audit=settings.audit, actor=guard.actor)
+        for hook in settings.tool_hooks:
+            hook(self)
+        self.tools: list[ToolSpec] = [tool_from_dict(s) for s in self.registry.specs()]
         self.executor = ThreadPoolExecutor(max_workers=_TOOL_WORKERS,
                                            thread_name_prefix="codex-tool")
         self._item_counter = 0
@@ -141,24 +160,25 @@ class Session:
         Raises RuleLoadError (bad exec-policy rules) and RolloutError before any request.
         """
         scrubber = Scrubber.secrets_only()
-        instructions = build_session_instructions(settings, scrubber)
+        instructions = settings.instructions or build_session_instructions(settings, scrubber)
         session_id = new_session_id() if resume is None else resume.session_id
         guard = Guard.create(  # bad rules fail here, before a session file exists
             codex_home=settings.codex_home, approval_policy=settings.approval_policy,
             approver=settings.approver, audit=settings.audit, session_id=session_id,
-            actor="agent", env=settings.env, env_passthrough=settings.env_passthrough)
+            actor=_identity(settings, resume)[0], env=settings.env,
+            env_passthrough=settings.env_passthrough)
         guard.warm = WarmHelper()  # a confined helper ready for each next shell command
         if resume is None:
             history: list[InputItem] = []
-            rollout = RolloutWriter.create(settings.codex_home, session_id,
-                                           _meta(settings, instructions))
+            rollout = await _create_off_loop(settings.codex_home, session_id,
+                                             _meta(settings, instructions))
         else:
             history = list(resume.items)
             rollout = RolloutWriter.resume(resume.path)
         try:
             async with ModelClient(settings.provider) as client:
                 session = cls(settings, session_id, instructions, history, rollout, client,
-                              scrubber, guard)
+                              scrubber, guard, _identity(settings, resume)[1])
                 try:
                     if resume is not None:
                         session.prior_usage = TokenUsage.model_validate(
@@ -172,7 +192,7 @@ class Session:
                         settings.audit.checkpoint_newest()  # anchors the session's entries
         finally:
             guard.warm.close()
-            rollout.close()
+            await _close_off_loop(rollout)
 
     def next_item_id(self) -> str:
         """`item_0`, `item_1`, ...: ids of the thread items this process reports."""
@@ -201,6 +221,41 @@ class Session:
                 self.record(CustomToolCallOutput(item.call_id, ABORTED_OUTPUT))
 
 
+async def _create_off_loop(codex_home: Path, session_id: str,
+                           meta: dict[str, Any]) -> RolloutWriter:
+    """Create the rollout in a thread: it waits for the disk (fsync), and other sessions
+    (the supervisor's agents) share this event loop. Cancelled meanwhile, the file is still
+    closed before the cancellation goes on."""
+    creating = asyncio.ensure_future(asyncio.to_thread(RolloutWriter.create, codex_home,
+                                                       session_id, meta))
+    try:
+        return await asyncio.shield(creating)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            (await creating).close()
+        raise
+
+
+async def _close_off_loop(rollout: RolloutWriter) -> None:
+    """Close the rollout (it waits for the last fsync) in a thread, so sessions sharing the
+    event loop go on meanwhile; closed on return even when the caller is cancelled."""
+    closing = asyncio.ensure_future(asyncio.to_thread(rollout.close))
+    try:
+        await asyncio.shield(closing)
+    except asyncio.CancelledError:
+        await closing
+        raise
+
+
+def _identity(settings: SessionSettings, resume: LoadedRollout | None,
+              ) -> tuple[str, dict[str, str | int]]:
+    """(audit actor, agent meta): the settings' agent identity, else the resumed rollout's."""
+    meta = dict(settings.agent_meta or {})
+    if not meta and resume is not None and isinstance(resume.meta.get("agent"), dict):
+        meta = {k: v for k, v in resume.meta["agent"].items() if isinstance(v, str | int)}
+    return ("agent" if "agent_id" not in meta else f"agent:{meta['agent_id']}"), meta
+
+
 def build_session_instructions(settings: SessionSettings, scrubber: Scrubber) -> str:
     environment = EnvironmentContext(
         cwd=settings.cwd, security_profile=settings.sandbox_policy.profile,
@@ -225,6 +280,7 @@ def _meta(settings: SessionSettings, instructions: str) -> dict[str, Any]:
         "approval_policy": settings.approval_policy.value,
         "instructions_hash": instructions_hash(instructions),
         **({"thread_source": settings.thread_source} if settings.thread_source else {}),
+        **({"agent": dict(settings.agent_meta)} if settings.agent_meta else {}),
     }
 
 

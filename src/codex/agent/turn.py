@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from contextlib import aclosing
@@ -62,7 +63,7 @@ from codex.protocol import (
     UserInput,
 )
 from codex.protocol import ReasoningItem as ReasoningThreadItem
-from codex.tools.base import ToolOutput
+from codex.tools.base import ToolContext, ToolOutput
 
 Emit = Callable[[AgentEvent], None]
 INTERRUPTED_MESSAGE = "interrupted: the turn was cancelled (Ctrl-C) and its commands killed"
@@ -93,6 +94,7 @@ class _Turn:
     requests: int = 0
     plan_item: TodoListItem | None = None
     running: list[Future[ToolOutput]] = field(default_factory=list)
+    tool_threads: set[int] = field(default_factory=set)  # native ids of our tool threads
 
 
 async def run_task(session: Session, user_input: UserInput, emit: Emit) -> TaskResult:
@@ -205,8 +207,7 @@ async def _run_call(turn: _Turn, call: ToolCall) -> None:
     if call.name in _NO_SIDE_EFFECTS:  # instant and pure: no thread hand-off needed
         output = session.registry.dispatch(call.name, call.arguments, context, kind=call.kind)
     else:
-        future = session.executor.submit(session.registry.dispatch, call.name, call.arguments,
-                                         context, kind=call.kind)
+        future = session.executor.submit(_dispatch_in_thread, turn, call, context)
         turn.running.append(future)
         output = await asyncio.wrap_future(future)  # cancelled: stays in `running` for the kill
         turn.running.remove(future)
@@ -222,15 +223,24 @@ async def _run_call(turn: _Turn, call: ToolCall) -> None:
         emit(ItemCompleted(item=item))
 
 
+def _dispatch_in_thread(turn: _Turn, call: ToolCall, context: ToolContext) -> ToolOutput:
+    """Run one call in a worker thread, noting the thread: the commands it starts are its
+    children, which lets a cancelled turn kill its own commands and no other session's."""
+    turn.tool_threads.add(threading.get_native_id())
+    return turn.session.registry.dispatch(call.name, call.arguments, context, kind=call.kind)
+
+
 async def _stop_running(turn: _Turn) -> None:
     """Kill the commands of cancelled calls and wait (bounded) for their threads to end.
 
     Killing is repeated while waiting: a call cancelled before its sandbox was spawned starts
-    its command after the first sweep."""
+    its command after the first sweep. Cancel hooks (sub-agents) run first."""
+    for hook in turn.session.cancel_hooks:
+        hook()
     pending = {asyncio.wrap_future(f) for f in turn.running}
     deadline = asyncio.get_running_loop().time() + _THREAD_GRACE_S
     while pending and asyncio.get_running_loop().time() < deadline:
-        kill_running_commands()
+        kill_running_commands(turn.tool_threads)
         _done, pending = await asyncio.wait(pending, timeout=_KILL_SWEEP_S)
 
 

@@ -68,6 +68,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "audit": ("audit_cmd", "Read, check and locate the audit log."),
     "execpolicy": ("execpolicy_cmd", "Inspect the exec policy (which commands may run)."),
     "plugin": ("plugin_cmd", "Install, grant, inspect and run WebAssembly plugins."),
+    "fanout": ("fanout_cmd", "Run several agents at once (one prompt or a tasks.toml) and "
+                             "merge their results."),
 }
 
 EPILOG = (

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from codex.agent import LoadedRollout, SessionSettings, TaskResult
     from codex.config import EffectiveConfig
     from codex.protocol import UserInput
+    from codex.supervisor.subagents import SubAgents
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -271,7 +272,7 @@ def _run(cfg: EffectiveConfig, *, prompt: str, schema: dict[str, Any] | None,
     user_input = UserInput(text=prompt, output_schema=schema, images=extras.images)
     try:
         return asyncio.run(_session_main(settings, loaded, user_input, json_output,
-                                         last_message_file))
+                                         last_message_file, subagents_of(cfg)))
     except RuleLoadError as exc:
         return fail(exc, EXIT_USAGE)
     except RolloutError as exc:
@@ -291,16 +292,32 @@ def _report_failure(message: str, code: int, json_output: bool) -> int:
     return code
 
 
+def subagents_of(cfg: EffectiveConfig) -> SubAgents | None:
+    """The sub-agent tools when `[agents] enabled`, limited by the rest of `[agents]`."""
+    if not cfg.agents.enabled:
+        return None
+    from codex.supervisor import Limits
+    from codex.supervisor.subagents import SubAgents
+
+    agents = cfg.agents
+    return SubAgents(Limits(max_threads=agents.max_threads, max_depth=agents.max_depth,
+                            job_max_runtime_s=float(agents.job_max_runtime_seconds),
+                            max_parallel=agents.max_threads))
+
+
 async def _session_main(settings: SessionSettings, loaded: LoadedRollout | None,
                         user_input: UserInput, json_output: bool,
-                        last_message_file: Path | None) -> int:
+                        last_message_file: Path | None, subagents: SubAgents | None) -> int:
     import asyncio
+    import dataclasses
 
     from codex.agent import Session, run_task
     from codex.cli.exec_render import HumanRenderer, JsonRenderer
     from codex.protocol import ThreadStarted
 
     renderer: JsonRenderer | HumanRenderer = JsonRenderer() if json_output else HumanRenderer()
+    if subagents is not None:
+        settings = dataclasses.replace(settings, tool_hooks=(subagents.hook,))
     async with Session.open(settings, resume=loaded) as session:
         if isinstance(renderer, HumanRenderer):
             renderer.header(_header(session.id, settings, loaded))
@@ -311,6 +328,8 @@ async def _session_main(settings: SessionSettings, loaded: LoadedRollout | None,
             result = await task
         finally:
             _restore_signals()
+            if subagents is not None:  # children still open end with their parent
+                await subagents.shutdown()
     if last_message_file is not None and result.last_message is not None:
         _write_atomically(last_message_file, result.last_message)
     return _exit_code(result, stopped_by)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, TextIO
 from codex.protocol import (
     AgentEvent,
     AgentMessageItem,
+    CollabToolCallItem,
     CommandExecutionItem,
     ErrorItem,
     FileChangeItem,
@@ -142,6 +143,11 @@ class HumanRenderer:
             self._note("plan:\n" + "\n".join(lines), "cyan")
         elif isinstance(item, ErrorItem):
             self._note(f"warning: {item.message}", "yellow")
+        elif isinstance(item, CollabToolCallItem):
+            states = ", ".join(f"{agent} {state.status}" for agent, state
+                               in item.agents_states.items())
+            self._note(f"sub-agents: {item.tool} {states or item.status}",
+                       "cyan" if item.status == "completed" else "red")
 
     def _command(self, item: CommandExecutionItem, done: bool) -> None:
         from rich.text import Text

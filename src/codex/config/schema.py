@@ -153,6 +153,16 @@ class AuditConfig(Section):
     dir: Annotated[Path, Field(strict=False)] | None = None
 
 
+class AgentsConfig(Section):
+    """`[agents]`: sub-agents (spawn_agent, send_input, wait_agents, close_agent) and the
+    defaults of `codex fanout`. `enabled` offers the sub-agent tools to the model."""
+
+    enabled: bool = False
+    max_threads: int = Field(default=6, ge=1)
+    max_depth: int = Field(default=1, ge=0)
+    job_max_runtime_seconds: int = Field(default=1800, gt=0)
+
+
 class Settings(Section):
     """Every key config.toml, a `[profiles.NAME]` table or `-c` may set."""
 
@@ -188,6 +198,7 @@ class Settings(Section):
     # as the request's reasoning effort.
     openai_base_url: str | None = None
     model_reasoning_effort: ReasoningEffort | None = None
+    agents: AgentsConfig = Field(default_factory=AgentsConfig)
 
     @model_validator(mode="before")
     @classmethod

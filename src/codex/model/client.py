@@ -15,7 +15,9 @@ exponential backoff with jitter. `sleep` and `random` are injectable so tests st
 from __future__ import annotations
 
 import asyncio
+import functools
 import random as random_module
+import ssl
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from contextlib import aclosing
 from dataclasses import dataclass, replace
@@ -138,6 +140,14 @@ def _route_events(
     return out, False
 
 
+@functools.cache
+def shared_tls_context() -> ssl.SSLContext:
+    """httpx's default TLS context (certifi roots, SSL_CERT_FILE/DIR honoured), built once
+    per process: loading the CA bundle costs ~100 ms, which every session (and every agent of
+    the supervisor) would otherwise pay again."""
+    return httpx.create_ssl_context()
+
+
 class ModelClient:
     """Streams model events for a prompt from one provider. Use as an async context manager."""
 
@@ -152,7 +162,7 @@ class ModelClient:
         self.provider = provider
         self._owns_http = http is None
         self._http = http if http is not None else httpx.AsyncClient(
-            headers={"User-Agent": USER_AGENT}
+            headers={"User-Agent": USER_AGENT}, verify=shared_tls_context()
         )
         self._sleep = sleep
         self._random = random

@@ -221,3 +221,10 @@ def _function(name: str, description: str, properties: dict[str, Any], *,
             "additionalProperties": False,
         },
     }
+
+
+def function_tool(name: str, description: str, properties: dict[str, Any], *,
+                  required: list[str]) -> ToolSpec:
+    """A function tool spec in the same shape, for tools other rooms register
+    (`ToolRegistry.register(name, handler, spec=function_tool(...))`)."""
+    return _function(name, description, properties, required=required)
