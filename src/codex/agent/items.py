@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import shlex
+from collections.abc import Mapping
 from typing import Any
 
 from codex.model import ToolCall
@@ -20,6 +21,7 @@ from codex.protocol import (
     FileChangeItem,
     FileUpdateChange,
     LiveFileDiff,
+    McpToolCallItem,
     ThreadItem,
     TodoEntry,
     TodoListItem,
@@ -46,8 +48,14 @@ def shell_argv(call: ToolCall) -> list[str] | None:
     return None if detect_apply_patch(command) is not None else command
 
 
-def started_item(call: ToolCall, item_id: str) -> ThreadItem | None:
-    """The in-progress item for a call that takes time (a command), else None."""
+def started_item(call: ToolCall, item_id: str,
+                 mcp_tools: Mapping[str, tuple[str, str]] | None = None) -> ThreadItem | None:
+    """The in-progress item for a call that takes time (a command, an MCP tool call), else
+    None. `mcp_tools`: (server, tool) by the name the model calls an MCP tool."""
+    if mcp_tools and call.name in mcp_tools:
+        server, tool = mcp_tools[call.name]
+        return McpToolCallItem(id=item_id, server=server, tool=tool,
+                               arguments=_json_or_text(call.arguments))
     argv = shell_argv(call)
     if argv is None:
         return None
@@ -72,6 +80,13 @@ def finished_item(call: ToolCall, item_id: str, output: ToolOutput) -> ThreadIte
         changes = tuple(_change(c) for c in data.get("changes", ()) if isinstance(c, dict))
         return FileChangeItem(id=item_id, changes=changes,
                               status="completed" if output.success else "failed")
+    if kind == "mcp_tool_call":
+        status = data.get("status")
+        return McpToolCallItem(
+            id=item_id, server=str(data.get("server")), tool=str(data.get("tool")),
+            arguments=data.get("arguments"), result=data.get("result"),
+            error=data.get("error"),
+            status=status if status in ("completed", "failed") else "failed")
     if kind == "todo_list":
         return TodoListItem(id=item_id, items=tuple(
             TodoEntry(text=str(i.get("text", "")), completed=bool(i.get("completed")))
@@ -103,6 +118,13 @@ def _change(change: dict[str, Any]) -> FileUpdateChange:
 
 def _display_path(change: dict[str, Any]) -> str:
     return str(change.get("move_path") or change.get("path") or "")
+
+
+def _json_or_text(text: str) -> object:
+    try:
+        return json.loads(text or "{}")
+    except ValueError:
+        return text
 
 
 def _int_or_none(value: object) -> int | None:

@@ -16,7 +16,7 @@ was recorded.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -36,6 +36,7 @@ from codex.agent.rollout import LoadedRollout, RolloutWriter, new_session_id
 from codex.approvals import Approver
 from codex.audit import AuditLog, Scrubber
 from codex.config import EffectiveConfig
+from codex.config.schema import McpServerConfig
 from codex.model import (
     CustomToolCall,
     CustomToolCallOutput,
@@ -80,6 +81,7 @@ class SessionSettings:
     max_turns: int = DEFAULT_MAX_TURNS
     apply_patch_tool: Literal["freeform", "function"] = "freeform"
     originator: str = "codex_exec"
+    mcp_servers: dict[str, McpServerConfig] = dataclasses.field(default_factory=dict)
 
     @classmethod
     def from_config(cls, config: EffectiveConfig, *, provider: ResolvedProvider,
@@ -95,7 +97,12 @@ class SessionSettings:
             project_doc_max_bytes=config.project_doc_max_bytes,
             project_doc_fallback_filenames=tuple(config.project_doc_fallback_filenames),
             env=dict(shell_env.set), env_passthrough=tuple(shell_env.include_only),
-            max_turns=max_turns, apply_patch_tool=apply_patch_tool)
+            max_turns=max_turns, apply_patch_tool=apply_patch_tool,
+            mcp_servers=dict(config.mcp_servers))
+
+
+class SessionStartError(Exception):
+    """Something the session must have could not start (a `required` MCP server)."""
 
 
 class Session:
@@ -120,6 +127,12 @@ class Session:
         self.executor = ThreadPoolExecutor(max_workers=_TOOL_WORKERS,
                                            thread_name_prefix="codex-tool")
         self._item_counter = 0
+        # Problems to show once, at the start of the first turn (an optional MCP server down).
+        self.startup_warnings: list[str] = []
+        # (server, tool) of each MCP tool by the name the model calls it; for thread items.
+        self.mcp_tools: dict[str, tuple[str, str]] = {}
+        # Called when a turn is interrupted, to cancel what killing commands cannot reach.
+        self.interrupt_hooks: list[Callable[[], None]] = []
 
     @classmethod
     @asynccontextmanager
@@ -150,7 +163,8 @@ class Session:
                 try:
                     if resume is not None:
                         session.answer_unanswered_calls()
-                    yield session
+                    async with _mcp_tools(session):
+                        yield session
                 finally:
                     session.executor.shutdown(wait=True, cancel_futures=True)
         finally:
@@ -181,6 +195,36 @@ class Session:
                 self.record(FunctionCallOutput(item.call_id, ABORTED_OUTPUT))
             elif isinstance(item, CustomToolCall) and item.call_id in missing:
                 self.record(CustomToolCallOutput(item.call_id, ABORTED_OUTPUT))
+
+
+@asynccontextmanager
+async def _mcp_tools(session: Session) -> AsyncIterator[None]:
+    """Start the configured MCP servers and add their tools (MCP loads only here, and only
+    when a server is enabled); stop them when the session ends."""
+    servers = {k: v for k, v in session.settings.mcp_servers.items() if v.enabled}
+    if not servers:
+        yield
+        return
+    import asyncio
+
+    from codex.mcp.toolset import McpStartupError, McpTools
+
+    settings = session.settings
+    try:
+        tools = await asyncio.to_thread(
+            McpTools.start, servers, cwd=settings.cwd, policy=settings.sandbox_policy,
+            codex_home=settings.codex_home, taken=set(session.registry.names()))
+    except McpStartupError as exc:
+        raise SessionStartError(str(exc)) from exc
+    try:
+        tools.register(session.registry)
+        session.tools = [tool_from_dict(s) for s in session.registry.specs()]
+        session.mcp_tools = dict(tools.names)
+        session.startup_warnings.extend(tools.warnings)
+        session.interrupt_hooks.append(tools.cancel_all)
+        yield
+    finally:
+        await asyncio.to_thread(tools.close)
 
 
 def build_session_instructions(settings: SessionSettings, scrubber: Scrubber) -> str:

@@ -104,6 +104,9 @@ async def run_task(session: Session, user_input: UserInput, emit: Emit) -> TaskR
         "approval_policy": settings.approval_policy.value})
     session.record(Message("user", user_input.text))
     emit(TurnStarted())
+    while session.startup_warnings:
+        emit(ItemCompleted(item=ErrorItem(id=session.next_item_id(),
+                                          message=session.startup_warnings.pop(0))))
     try:
         while turn.requests < settings.max_turns:
             calls = await _request(turn, user_input)
@@ -189,7 +192,7 @@ async def _run_call(turn: _Turn, call: ToolCall) -> None:
     loop = asyncio.get_running_loop()
     item_id = session.next_item_id() if call.name != "update_plan" or turn.plan_item is None \
         else turn.plan_item.id
-    started = started_item(call, item_id)
+    started = started_item(call, item_id, session.mcp_tools)
     if started is not None:
         emit(ItemStarted(item=started))
 
@@ -223,6 +226,8 @@ async def _stop_running(turn: _Turn) -> None:
 
     Killing is repeated while waiting: a call cancelled before its sandbox was spawned starts
     its command after the first sweep."""
+    for hook in turn.session.interrupt_hooks:
+        hook()
     pending = {asyncio.wrap_future(f) for f in turn.running}
     deadline = asyncio.get_running_loop().time() + _THREAD_GRACE_S
     while pending and asyncio.get_running_loop().time() < deadline:

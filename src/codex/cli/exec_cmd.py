@@ -200,7 +200,13 @@ def _run(cfg: EffectiveConfig, *, prompt: str, schema: dict[str, Any] | None,
          json_output: bool, last_message_file: Path | None) -> int:
     import asyncio
 
-    from codex.agent import RolloutError, SessionSettings, find_rollout, load_rollout
+    from codex.agent import (
+        RolloutError,
+        SessionSettings,
+        SessionStartError,
+        find_rollout,
+        load_rollout,
+    )
     from codex.approvals import NonInteractiveApprover
     from codex.cli.audit_cmd import open_audit_log
     from codex.execpolicy import RuleLoadError
@@ -230,7 +236,7 @@ def _run(cfg: EffectiveConfig, *, prompt: str, schema: dict[str, Any] | None,
                                          last_message_file))
     except RuleLoadError as exc:
         return fail(exc, EXIT_USAGE)
-    except RolloutError as exc:
+    except (RolloutError, SessionStartError) as exc:
         return fail(exc, EXIT_FAILED)
     except KeyboardInterrupt:  # Ctrl-C before the turn started (or a second Ctrl-C)
         return fail("interrupted", EXIT_INTERRUPTED)

@@ -1,0 +1,73 @@
+"""A full `codex exec` turn that calls tools of real MCP servers (mcp-server-time from PyPI,
+server-everything from npm) through the guards, with the scripted loopback model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import everything_server, py_server
+
+from codex.audit import audit_dir, read_entries
+from support.model_server import ModelServer, responses_function_call, responses_text
+
+pytestmark = pytest.mark.timeout(180)
+
+
+def _outputs(body: dict) -> dict[str, str]:
+    return {i["call_id"]: i["output"] for i in body["input"]
+            if i["type"] == "function_call_output"}
+
+
+def test_exec_calls_time_server_tool_and_uses_result(run_exec, write_config,
+                                                     model_server: ModelServer,
+                                                     codex_home: Path) -> None:
+    write_config(f'[mcp_servers.time]\ncommand = "{py_server("mcp-server-time")}"\n'
+                 'args = ["--local-timezone", "UTC"]\n')
+    model_server.enqueue(
+        responses_function_call("mcp__time__get_current_time", {"timezone": "Asia/Tokyo"},
+                                "call_1"),
+        responses_text("It is late in Tokyo."))
+    run = run_exec("what time is it in Tokyo?")
+    assert run.returncode == 0, run.stderr
+    # the tool was offered to the model under the Codex name, with the server's schema
+    tools = {t["name"]: t for t in model_server.requests[0].json["tools"]}
+    assert "timezone" in tools["mcp__time__get_current_time"]["parameters"]["properties"]
+    # the server really answered: its JSON result went back to the model under the call id
+    output = json.loads(_outputs(model_server.requests[1].json)["call_1"])
+    assert output["timezone"] == "Asia/Tokyo" and "+09:00" in output["datetime"]
+    # exec --json shows the call as the Codex CLI does: started, then completed
+    (started,) = run.items("mcp_tool_call", "item.started")
+    (done,) = run.items("mcp_tool_call")
+    assert started == {"id": done["id"], "type": "mcp_tool_call", "server": "time",
+                       "tool": "get_current_time", "arguments": {"timezone": "Asia/Tokyo"},
+                       "result": None, "error": None, "status": "in_progress"}
+    assert done["status"] == "completed" and done["error"] is None
+    assert done["result"]["structured_content"]["timezone"] == "Asia/Tokyo"
+    assert done["result"]["content"][0]["type"] == "text"
+    # the read-only tool ran without asking, and the audit log says so
+    entries = [e for e in read_entries(audit_dir(codex_home)) if e.operation == "mcp_call"]
+    assert [e.decision for e in entries] == ["allowed"]
+    assert entries[0].target.startswith("time/get_current_time args_sha256=")
+    assert "readOnlyHint" in entries[0].reason
+
+
+def test_unannotated_tool_is_refused_without_an_approver(run_exec, write_config,
+                                                        model_server: ModelServer,
+                                                        codex_home: Path) -> None:
+    # server-everything's toggle-simulated-logging is not read-only: exec cannot ask anyone
+    write_config(f'[mcp_servers.every]\ncommand = "{everything_server()}"\n'
+                 'args = ["stdio"]\n')
+    model_server.enqueue(
+        responses_function_call("mcp__every__toggle-simulated-logging", {}, "c1"),
+        responses_text("ok"))
+    run = run_exec("toggle")
+    assert run.returncode == 0, run.stderr
+    output = _outputs(model_server.requests[1].json)["c1"]
+    assert "not made" in output and "nobody can be asked" in output
+    (done,) = run.items("mcp_tool_call")
+    assert done["status"] == "failed" and "nobody can be asked" in done["error"]["message"]
+    decisions = [(e.operation, e.decision) for e in read_entries(audit_dir(codex_home))
+                 if e.operation == "mcp_call"]
+    assert decisions == [("mcp_call", "requires_approval"), ("mcp_call", "denied")]
