@@ -30,6 +30,7 @@ from codex.mcp.jsonrpc import JsonObject, McpError, McpTimeout, RpcError, Transp
 PROTOCOL_VERSION = "2025-11-25"
 SUPPORTED_VERSIONS = frozenset({"2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"})
 _POLL_S = 0.05
+_TAIL_SHOWN = 2000  # characters of a dead server's stderr shown in errors
 
 ProgressSink = Callable[[float, float | None, str | None], None]
 
@@ -177,7 +178,7 @@ class McpClient:
                                                         "reason": reason})
 
     def _closed_message(self) -> str:
-        tail = self.transport.diagnostics()
+        tail = self.transport.diagnostics()[-_TAIL_SHOWN:]
         where = f"; its stderr ends with:\n{tail}" if tail else ""
         return f"MCP server {self.name!r} is gone ({self._closed}){where}"
 
