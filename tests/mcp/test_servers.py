@@ -114,7 +114,7 @@ def test_slow_start_past_the_timeout_is_a_warning_or_a_stop(tmp_path) -> None:
     finally:
         tools.close()
     required = odd("--sleep-start", "20", startup_timeout_sec=1, required=True)
-    with pytest.raises(McpStartupError, match="'late'.*required"):
+    with pytest.raises(McpStartupError, match=r"'late'.*required"):
         start(tmp_path, {"late": required})
 
 
