@@ -57,6 +57,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                              "-c overrides, flags)."),
     "audit": ("audit_cmd", "Read, check and locate the audit log."),
     "execpolicy": ("execpolicy_cmd", "Inspect the exec policy (which commands may run)."),
+    "mcp": ("mcp_cmd", "Manage MCP servers whose tools join every session (list, get, add, "
+                       "remove)."),
 }
 
 EPILOG = (
