@@ -14,6 +14,7 @@ import signal
 from contextlib import suppress
 
 from codex.sandbox.linux import HELPER_TOKEN
+from codex.sandbox.runner import PIPED_PIDS
 
 
 def running_helpers(parent: int | None = None) -> list[int]:
@@ -46,6 +47,8 @@ def kill_running_commands() -> int:
     """SIGKILL the process group of every sandbox helper we started; how many were killed."""
     killed = 0
     for pid in running_helpers():
+        if pid in PIPED_PIDS:  # session-long servers (MCP) are not the turn's commands
+            continue
         with suppress(ProcessLookupError, PermissionError):
             os.killpg(pid, signal.SIGKILL)
             killed += 1

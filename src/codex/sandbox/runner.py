@@ -608,6 +608,11 @@ def _sigterm_as_exit() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+# Helper pids of piped runs (session-long servers): an interrupted turn's sweep of running
+# commands (codex.agent.cancel) leaves them alone.
+PIPED_PIDS: set[int] = set()
+
+
 class PipedRun:
     """A long-running confined process whose stdin, stdout and stderr are pipes we own.
 
@@ -623,9 +628,11 @@ class PipedRun:
         self.layers = layers
         self._setup = setup
         self._status_r = status_r
+        PIPED_PIDS.add(proc.pid)
 
     def stop(self) -> None:
         """Kill the run and release everything it held (idempotent)."""
+        PIPED_PIDS.discard(self.proc.pid)
         _kill_group(self.proc)
         with suppress(subprocess.TimeoutExpired):
             self.proc.wait(timeout=UNCONFINED_GRACE_S)
