@@ -59,6 +59,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "execpolicy": ("execpolicy_cmd", "Inspect the exec policy (which commands may run)."),
     "mcp": ("mcp_cmd", "Manage MCP servers whose tools join every session (list, get, add, "
                        "remove)."),
+    "mcp-server": ("mcp_server_cmd", "Run codex as an MCP server over stdio, with the tools "
+                                     "codex and codex-reply."),
 }
 
 EPILOG = (
