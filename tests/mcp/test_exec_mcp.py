@@ -71,3 +71,31 @@ def test_unannotated_tool_is_refused_without_an_approver(run_exec, write_config,
     decisions = [(e.operation, e.decision) for e in read_entries(audit_dir(codex_home))
                  if e.operation == "mcp_call"]
     assert decisions == [("mcp_call", "requires_approval"), ("mcp_call", "denied")]
+
+
+def test_optional_server_down_is_one_warning_and_the_turn_goes_on(
+        run_exec, write_config, model_server: ModelServer) -> None:
+    write_config('[mcp_servers.broken]\ncommand = "/nonexistent/mcp-server"\n'
+                 f'[mcp_servers.time]\ncommand = "{py_server("mcp-server-time")}"\n')
+    model_server.enqueue(responses_text("fine"))
+    run = run_exec("hi")
+    assert run.returncode == 0, run.stderr
+    (warning,) = [i["message"] for i in run.items("error")]
+    assert "'broken' did not start" in warning and "left out" in warning
+    names = {t["name"] for t in model_server.requests[0].json["tools"]}
+    assert "mcp__time__get_current_time" in names
+    assert not any(n.startswith("mcp__broken") for n in names)
+
+
+def test_required_server_down_stops_exec_with_its_stderr(run_exec, write_config,
+                                                         model_server: ModelServer,
+                                                         tmp_path: Path) -> None:
+    script = tmp_path / "dies.sh"
+    script.write_text("#!/bin/sh\necho 'cannot open the index' >&2\nexit 3\n")
+    script.chmod(0o755)
+    write_config(f'[mcp_servers.idx]\ncommand = "{script}"\nrequired = true\n')
+    run = run_exec("hi")
+    assert run.returncode == 1
+    assert "'idx'" in run.stderr and "cannot open the index" in run.stderr
+    assert "required" in run.stderr
+    assert model_server.requests == []  # the model was never asked
