@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -21,7 +23,7 @@ pytestmark = pytest.mark.timeout(60)
 
 
 class Recorder(BaseHTTPRequestHandler):
-    seen: list[tuple[str, dict[str, str], object]] = []
+    seen: ClassVar[list[tuple[str, dict[str, str], object]]] = []
 
     def log_message(self, *args: object) -> None:
         pass
@@ -32,7 +34,7 @@ class Recorder(BaseHTTPRequestHandler):
         self.seen.append((self.command, {k.lower(): v for k, v in self.headers.items()}, body))
         return body
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         body = self._record()
         assert isinstance(body, dict)
         if "id" not in body:
@@ -51,12 +53,12 @@ class Recorder(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self._record()
         self.send_response(405)
         self.end_headers()
 
-    def do_DELETE(self) -> None:  # noqa: N802
+    def do_DELETE(self) -> None:
         self._record()
         self.send_response(200)
         self.end_headers()
@@ -81,6 +83,10 @@ def test_auth_headers_session_and_version_on_the_wire(recorder: str, monkeypatch
     client = McpClient(HttpTransport(recorder, http_headers(config)), "rec")
     assert client.start(5).protocol_version == "2025-03-26"
     client.list_tools(5)
+    deadline = time.monotonic() + 5  # the GET stream opens on its own thread
+    while not any(method == "GET" for method, _h, _b in Recorder.seen) and \
+            time.monotonic() < deadline:
+        time.sleep(0.02)
     client.close()
     methods = [(m, b.get("method") if isinstance(b, dict) else None) for m, _h, b in
                Recorder.seen]
