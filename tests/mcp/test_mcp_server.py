@@ -124,3 +124,28 @@ def test_approval_is_asked_through_elicitation(server: RawClient,
     output = next(i["output"] for i in model_server.requests[1].json["input"]
                   if i["type"] == "function_call_output")
     assert "denied" in output.lower() or "declined" in output.lower()
+
+
+def test_official_sdk_client_uses_codex_mcp_server(model_server: ModelServer,
+                                                   tmp_path: Path) -> None:
+    """An independent client (the `mcp` SDK) starts `codex mcp-server`, lists and calls."""
+    from conftest import py_python
+
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CODEX_", "OPENAI_"))}
+    env["CODEX_HOME"] = str(home)
+    model_server.enqueue(responses_text("Answer from the loopback model."))
+    server = [sys.executable, "-m", "codex", "-C", str(tmp_path), "-c", "model_provider=loop",
+              "-c", f"model_providers.loop.base_url={model_server.url}",
+              "-c", "model_providers.loop.wire_api=responses", "mcp-server"]
+    done = subprocess.run([py_python(), str(Path(__file__).with_name("servers") /
+                                            "sdk_client.py"), "say hi", "--", *server],
+                          capture_output=True, text=True, env=env, timeout=90, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["protocol"] == "2025-11-25" and report["server"] == "codex-mcp-server"
+    assert report["tools"] == ["codex", "codex-reply"]
+    assert report["is_error"] is False
+    assert report["text"] == ["Answer from the loopback model."]
+    assert report["structured"]["threadId"]
