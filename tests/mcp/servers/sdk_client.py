@@ -9,8 +9,9 @@ import os
 import sys
 
 import anyio
-from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
+
+from mcp import ClientSession, StdioServerParameters
 
 
 async def main() -> None:
