@@ -99,3 +99,38 @@ def test_required_server_down_stops_exec_with_its_stderr(run_exec, write_config,
     assert "'idx'" in run.stderr and "cannot open the index" in run.stderr
     assert "required" in run.stderr
     assert model_server.requests == []  # the model was never asked
+
+
+def test_interrupt_cancels_a_running_mcp_call(write_config, model_server: ModelServer,
+                                              workspace: Path, codex_home: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from conftest import py_python
+
+    odd = Path(__file__).with_name("servers") / "odd_server.py"
+    write_config(f'[mcp_servers.odd]\ncommand = "{py_python()}"\nargs = ["{odd}"]\n')
+    model_server.enqueue(responses_function_call("mcp__odd__slow", {"seconds": 120}, "c1"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CODEX_", "OPENAI_"))}
+    env["CODEX_HOME"] = str(codex_home)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "codex", "-C", str(workspace), "exec", "-c",
+         "model_provider=loop", "-c", f"model_providers.loop.base_url={model_server.url}",
+         "-c", "model_providers.loop.wire_api=responses", "--json", "wait"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    assert proc.stdout is not None
+    for line in proc.stdout:  # wait until the call is running
+        if '"item.started"' in line and "mcp_tool_call" in line:
+            break
+    began = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    out, _err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    # cancelled on the server at once: not waited out (the turn's 10 s grace for threads,
+    # then the server's 120 s)
+    assert time.monotonic() - began < 8
+    (failed,) = [json.loads(x) for x in out.splitlines() if '"turn.failed"' in x]
+    assert "interrupted" in failed["error"]["message"]

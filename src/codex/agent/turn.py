@@ -226,12 +226,12 @@ async def _stop_running(turn: _Turn) -> None:
 
     Killing is repeated while waiting: a call cancelled before its sandbox was spawned starts
     its command after the first sweep."""
-    for hook in turn.session.interrupt_hooks:
-        hook()
     pending = {asyncio.wrap_future(f) for f in turn.running}
     deadline = asyncio.get_running_loop().time() + _THREAD_GRACE_S
     while pending and asyncio.get_running_loop().time() < deadline:
         kill_running_commands()
+        for hook in turn.session.interrupt_hooks:  # e.g. cancel running MCP calls
+            hook()
         _done, pending = await asyncio.wait(pending, timeout=_KILL_SWEEP_S)
 
 
