@@ -4,18 +4,14 @@ outside the clone), a private CODEX_HOME with a config.toml, the loopback model 
 
 from __future__ import annotations
 
-import json
-import os
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from agent.agent_helpers import ExecRun, exec_command, exec_env
 from support.model_server import ModelServer, model_server  # noqa: F401  (re-exported fixture)
 
 INSTALL = Path(__file__).with_name("tools") / "install.sh"
@@ -57,37 +53,15 @@ def codex_home(tmp_path: Path) -> Path:
     return path
 
 
-@dataclass
-class ExecRun:
-    returncode: int
-    stdout: str
-    stderr: str
-
-    @property
-    def events(self) -> list[dict[str, Any]]:
-        return [json.loads(line) for line in self.stdout.splitlines() if line.strip()]
-
-    def items(self, kind: str, phase: str = "item.completed") -> list[dict[str, Any]]:
-        return [e["item"] for e in self.events if e["type"] == phase and e["item"]["type"] == kind]
-
-
 @pytest.fixture
 def run_exec(model_server: ModelServer, workspace: Path,  # noqa: F811
              codex_home: Path) -> Callable[..., ExecRun]:
     """`codex exec --json PROMPT` against the loopback model, with CODEX_HOME's config."""
 
-    def run(prompt: str, *extra: str, env: dict[str, str] | None = None,
-            timeout: float = 120) -> ExecRun:
-        argv = [sys.executable, "-m", "codex", "-C", str(workspace), "exec",
-                "-c", "model_provider=loop",
-                "-c", f"model_providers.loop.base_url={model_server.url}",
-                "-c", "model_providers.loop.wire_api=responses",
-                "-c", "model_providers.loop.request_max_retries=0",
-                *extra, "--json", prompt]
-        base = {k: v for k, v in os.environ.items() if not k.startswith(("CODEX_", "OPENAI_"))}
-        base.update({"CODEX_HOME": str(codex_home), "NO_COLOR": "1", **(env or {})})
-        done = subprocess.run(argv, capture_output=True, text=True, env=base, timeout=timeout,
-                              stdin=subprocess.DEVNULL)
+    def run(prompt: str, *extra: str, timeout: float = 120) -> ExecRun:
+        argv = exec_command(model_server, workspace, [*extra, "--json", prompt])
+        done = subprocess.run(argv, capture_output=True, text=True, env=exec_env(codex_home),
+                              timeout=timeout, stdin=subprocess.DEVNULL)
         return ExecRun(done.returncode, done.stdout, done.stderr)
 
     return run
@@ -103,5 +77,3 @@ def write_config(codex_home: Path) -> Iterator[Callable[[str], Path]]:
     yield write
 
 
-def toml_list(items: list[str]) -> str:
-    return json.dumps(items)

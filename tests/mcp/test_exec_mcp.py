@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import everything_server, py_server
 
+from agent.agent_helpers import exec_command, exec_env
 from codex.audit import audit_dir, read_entries
 from support.model_server import ModelServer, responses_function_call, responses_text
 
@@ -103,10 +104,8 @@ def test_required_server_down_stops_exec_with_its_stderr(run_exec, write_config,
 
 def test_interrupt_cancels_a_running_mcp_call(write_config, model_server: ModelServer,
                                               workspace: Path, codex_home: Path) -> None:
-    import os
     import signal
     import subprocess
-    import sys
     import time
 
     from conftest import py_python
@@ -114,13 +113,9 @@ def test_interrupt_cancels_a_running_mcp_call(write_config, model_server: ModelS
     odd = Path(__file__).with_name("servers") / "odd_server.py"
     write_config(f'[mcp_servers.odd]\ncommand = "{py_python()}"\nargs = ["{odd}"]\n')
     model_server.enqueue(responses_function_call("mcp__odd__slow", {"seconds": 120}, "c1"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CODEX_", "OPENAI_"))}
-    env["CODEX_HOME"] = str(codex_home)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "codex", "-C", str(workspace), "exec", "-c",
-         "model_provider=loop", "-c", f"model_providers.loop.base_url={model_server.url}",
-         "-c", "model_providers.loop.wire_api=responses", "--json", "wait"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(exec_command(model_server, workspace, ["--json", "wait"]),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=exec_env(codex_home))
     assert proc.stdout is not None
     for line in proc.stdout:  # wait until the call is running
         if '"item.started"' in line and "mcp_tool_call" in line:

@@ -5,7 +5,6 @@ session, `codex-reply` continuing it, and an approval answered through elicitati
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -14,9 +13,23 @@ from typing import Any
 
 import pytest
 
+from agent.agent_helpers import exec_env
 from support.model_server import ModelServer, responses_function_call, responses_text
 
 pytestmark = pytest.mark.timeout(120)
+
+
+def server_argv(model_server: ModelServer, cwd: Path) -> list[str]:
+    """`codex -C CWD mcp-server` talking to the loopback model."""
+    return [sys.executable, "-m", "codex", "-C", str(cwd), "-c", "model_provider=loop",
+            "-c", f"model_providers.loop.base_url={model_server.url}",
+            "-c", "model_providers.loop.wire_api=responses", "mcp-server"]
+
+
+def private_env(tmp_path: Path) -> dict[str, str]:
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    return exec_env(home)
 
 
 class RawClient:
@@ -46,18 +59,12 @@ class RawClient:
 
 @pytest.fixture
 def server(model_server: ModelServer, tmp_path: Path) -> Iterator[RawClient]:
-    home = tmp_path / "home"
-    home.mkdir()
     work = tmp_path / "ws"
     work.mkdir()
     subprocess.run(["git", "init", "-q", str(work)], check=True)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CODEX_", "OPENAI_"))}
-    env["CODEX_HOME"] = str(home)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "codex", "-C", str(work),
-         "-c", "model_provider=loop", "-c", f"model_providers.loop.base_url={model_server.url}",
-         "-c", "model_providers.loop.wire_api=responses", "mcp-server"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    proc = subprocess.Popen(server_argv(model_server, work), stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=private_env(tmp_path))
     client = RawClient(proc)
     yield client
     assert proc.stdin is not None
@@ -131,17 +138,12 @@ def test_official_sdk_client_uses_codex_mcp_server(model_server: ModelServer,
     """An independent client (the `mcp` SDK) starts `codex mcp-server`, lists and calls."""
     from conftest import py_python
 
-    home = tmp_path / "home"
-    home.mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CODEX_", "OPENAI_"))}
-    env["CODEX_HOME"] = str(home)
     model_server.enqueue(responses_text("Answer from the loopback model."))
-    server = [sys.executable, "-m", "codex", "-C", str(tmp_path), "-c", "model_provider=loop",
-              "-c", f"model_providers.loop.base_url={model_server.url}",
-              "-c", "model_providers.loop.wire_api=responses", "mcp-server"]
+    server = server_argv(model_server, tmp_path)
     done = subprocess.run([py_python(), str(Path(__file__).with_name("servers") /
                                             "sdk_client.py"), "say hi", "--", *server],
-                          capture_output=True, text=True, env=env, timeout=90, check=False)
+                          capture_output=True, text=True, env=private_env(tmp_path),
+                          timeout=90, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["protocol"] == "2025-11-25" and report["server"] == "codex-mcp-server"
@@ -167,13 +169,8 @@ def inspector(args: list[str], env: dict[str, str]) -> dict[str, Any]:
 
 def test_mcp_inspector_cli_lists_and_calls_our_tools(model_server: ModelServer,
                                                      tmp_path: Path) -> None:
-    home = tmp_path / "home"
-    home.mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CODEX_", "OPENAI_"))}
-    env["CODEX_HOME"] = str(home)
-    server = [sys.executable, "-m", "codex", "-C", str(tmp_path), "-c", "model_provider=loop",
-              "-c", f"model_providers.loop.base_url={model_server.url}",
-              "-c", "model_providers.loop.wire_api=responses", "mcp-server"]
+    env = private_env(tmp_path)
+    server = server_argv(model_server, tmp_path)
     listed = inspector([*server, "--method", "tools/list"], env)
     assert [t["name"] for t in listed["tools"]] == ["codex", "codex-reply"]
     model_server.enqueue(responses_text("Inspected."))

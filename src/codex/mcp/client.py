@@ -30,6 +30,7 @@ from codex.mcp.jsonrpc import JsonObject, McpError, McpTimeout, RpcError, Transp
 PROTOCOL_VERSION = "2025-11-25"
 SUPPORTED_VERSIONS = frozenset({"2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"})
 _POLL_S = 0.05
+_GONE_WAIT_S = 2.0
 _TAIL_SHOWN = 2000  # characters of a dead server's stderr shown in errors
 
 ProgressSink = Callable[[float, float | None, str | None], None]
@@ -67,6 +68,7 @@ class McpClient:
         self._progress: dict[str, _Slot] = {}
         self._lock = threading.Lock()
         self._closed: str | None = None
+        self._gone = threading.Event()
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -144,7 +146,12 @@ class McpClient:
             if token is not None:
                 self._progress[token] = slot
         try:
-            self.transport.send(jsonrpc.request(request_id, method, params))
+            try:
+                self.transport.send(jsonrpc.request(request_id, method, params))
+            except McpError as exc:  # a dying server: say why it died once the reader knows
+                if self._gone.wait(_GONE_WAIT_S):
+                    raise McpError(self._closed_message()) from exc
+                raise
             self._wait(slot, request_id, method, timeout_s, cancel)
         finally:
             with self._lock:
@@ -228,6 +235,7 @@ class McpClient:
             if self._closed is not None:
                 return
             self._closed = reason
+            self._gone.set()
             slots = list(self._slots.values())
         for slot in slots:
             slot.done.set()

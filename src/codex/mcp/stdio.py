@@ -67,9 +67,10 @@ class StdioTransport:
                 return
             finally:
                 launched.set()
-            threading.Thread(target=self._read_stderr, args=(self._run,),
-                             name="codex-mcp-stderr", daemon=True).start()
-            self._read_stdout(self._run, on_message, on_closed)
+            stderr = threading.Thread(target=self._read_stderr, args=(self._run,),
+                                      name="codex-mcp-stderr", daemon=True)
+            stderr.start()
+            self._read_stdout(self._run, on_message, on_closed, stderr)
 
         threading.Thread(target=run, name="codex-mcp-stdout", daemon=True).start()
         launched.wait()
@@ -107,7 +108,7 @@ class StdioTransport:
         """stdio carries no version header."""
 
     def _read_stdout(self, run: PipedProcess, on_message: MessageSink,
-                     on_closed: ClosedSink) -> None:
+                     on_closed: ClosedSink, stderr: threading.Thread) -> None:
         stdout = run.proc.stdout
         assert stdout is not None
         with suppress(OSError, ValueError):
@@ -117,6 +118,7 @@ class StdioTransport:
         code = None
         with suppress(Exception):
             code = run.proc.wait(timeout=_EXIT_GRACE_S)
+        stderr.join(_EXIT_GRACE_S)  # its last words belong in the error that follows
         on_closed("the server exited" + (f" with status {code}" if code is not None else ""))
 
     def _messages(self, raw: bytes) -> list[JsonObject]:

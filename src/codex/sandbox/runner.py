@@ -246,17 +246,22 @@ def prepare(request: SandboxRequest) -> PreparedRun:
     try:
         policy = request.policy
         before = quarantine.present(setup.roots, policy.protected_subpaths)
-        spec = HelperSpec(
-            argv=list(request.argv), cwd=str(request.cwd), env=setup.command_env,
-            profile=policy.profile, confined=policy.confined, network=policy.network,
-            writable_roots=setup.roots, protected_subpaths=list(policy.protected_subpaths),
-            masked_paths=_masked_paths(policy), private_tmp=setup.private_tmp,
-            allow_degraded=request.allow_degraded, parent_pid=os.getpid(),
-            pids_cgroup=setup.cgroup)
-        return PreparedRun(request, setup, before, spec)
+        return PreparedRun(request, setup, before, _helper_spec(request, setup))
     except BaseException:
         setup.cleanup()
         raise
+
+
+def _helper_spec(request: SandboxRequest, setup: _Setup) -> HelperSpec:
+    """What the helper is told: the command, where, and every layer the policy asks for."""
+    policy = request.policy
+    return HelperSpec(
+        argv=list(request.argv), cwd=str(request.cwd), env=setup.command_env,
+        profile=policy.profile, confined=policy.confined, network=policy.network,
+        writable_roots=setup.roots, protected_subpaths=list(policy.protected_subpaths),
+        masked_paths=_masked_paths(policy), private_tmp=setup.private_tmp,
+        allow_degraded=request.allow_degraded, parent_pid=os.getpid(),
+        pids_cgroup=setup.cgroup)
 
 
 def _private_tmp() -> str:
@@ -666,13 +671,7 @@ def start_piped(request: SandboxRequest, confine_timeout_s: float = 30.0) -> Pip
                                     env=setup.command_env, start_new_session=True,
                                     stdin=pipe, stdout=pipe, stderr=pipe)
             return PipedRun(proc, setup, None, [ENV, STDIN, SESSION])
-        spec = HelperSpec(
-            argv=list(request.argv), cwd=str(request.cwd), env=setup.command_env,
-            profile=policy.profile, confined=policy.confined, network=policy.network,
-            writable_roots=setup.roots, protected_subpaths=list(policy.protected_subpaths),
-            masked_paths=_masked_paths(policy), private_tmp=setup.private_tmp,
-            allow_degraded=request.allow_degraded, parent_pid=os.getpid(),
-            pids_cgroup=setup.cgroup)
+        spec = _helper_spec(request, setup)
         spec_r, spec_w = os.pipe()
         status_r, status_w = os.pipe()
         try:
