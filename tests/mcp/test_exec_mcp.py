@@ -129,3 +129,19 @@ def test_interrupt_cancels_a_running_mcp_call(write_config, model_server: ModelS
     assert time.monotonic() - began < 8
     (failed,) = [json.loads(x) for x in out.splitlines() if '"turn.failed"' in x]
     assert "interrupted" in failed["error"]["message"]
+
+
+def test_human_output_shows_the_mcp_call(write_config, model_server: ModelServer,
+                                         workspace: Path, codex_home: Path) -> None:
+    import subprocess
+
+    write_config(f'[mcp_servers.time]\ncommand = "{py_server("mcp-server-time")}"\n')
+    model_server.enqueue(
+        responses_function_call("mcp__time__get_current_time", {"timezone": "UTC"}, "c1"),
+        responses_text("Done."))
+    done = subprocess.run(exec_command(model_server, workspace, ["what time"]),
+                          capture_output=True, text=True, env=exec_env(codex_home), timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert 'mcp: time.get_current_time({"timezone": "UTC"})' in done.stderr
+    assert "mcp: time.get_current_time done" in done.stderr
+    assert done.stdout.strip() == "Done."

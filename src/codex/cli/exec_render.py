@@ -12,6 +12,7 @@ terminal, so neither can drive it with escape sequences.
 
 from __future__ import annotations
 
+import json
 import sys
 from typing import TYPE_CHECKING, TextIO
 
@@ -28,6 +29,7 @@ from codex.protocol import (
     LiveFileDiff,
     LiveRetry,
     LiveTextDelta,
+    McpToolCallItem,
     ReasoningItem,
     ThreadError,
     ThreadStarted,
@@ -142,6 +144,21 @@ class HumanRenderer:
             self._note("plan:\n" + "\n".join(lines), "cyan")
         elif isinstance(item, ErrorItem):
             self._note(f"warning: {item.message}", "yellow")
+        elif isinstance(item, McpToolCallItem):
+            self._mcp_call(item, done)
+
+    def _mcp_call(self, item: McpToolCallItem, done: bool) -> None:
+        self._end_line()
+        call = f"{item.server}.{item.tool}"
+        if not done:
+            self._note(f"mcp: {call}({json.dumps(item.arguments, ensure_ascii=False)[:200]})",
+                       "bold")
+        elif item.status == "completed":
+            self._note(f"mcp: {call} done", "green")
+        else:
+            message = (item.error or {}).get("message", "failed")
+            self._note(f"mcp: {call} failed: {message.splitlines()[0] if message else ''}",
+                       "red")
 
     def _command(self, item: CommandExecutionItem, done: bool) -> None:
         from rich.text import Text

@@ -105,14 +105,16 @@ class McpTools:
                 try:
                     started[name] = future.result()
                 except (McpError, OSError, ValueError) as exc:
-                    message = f"MCP server {name!r} did not start: {exc}"
-                    (failures if enabled[name].required else warnings).append(message)
+                    if enabled[name].required:
+                        failures.append(f"MCP server {name!r} did not start: {exc} (it is "
+                                        "marked required = true)")
+                    else:
+                        warnings.append(f"MCP server {name!r} did not start: {exc}; its "
+                                        "tools are left out")
         if failures:
             for server in started.values():
                 server.client.close()
-            raise McpStartupError("; ".join(failures) + " (it is marked required = true)")
-        for message in warnings:
-            warnings[warnings.index(message)] = f"{message}; its tools are left out"
+            raise McpStartupError("; ".join(failures))
         return cls(started, codex_home, warnings, set(taken or ()))
 
     def register(self, registry: ToolRegistry) -> None:
