@@ -19,7 +19,7 @@ items (tool output -> thread items), rollout (JSONL recording and resume), cance
 """
 
 from codex.agent.rollout import LoadedRollout, RolloutError, find_rollout, load_rollout
-from codex.agent.session import DEFAULT_MAX_TURNS, Session, SessionSettings
+from codex.agent.session import DEFAULT_MAX_TURNS, Session, SessionSettings, SessionStartError
 from codex.agent.turn import TaskResult, run_task
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "RolloutError",
     "Session",
     "SessionSettings",
+    "SessionStartError",
     "TaskResult",
     "find_rollout",
     "load_rollout",

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from contextlib import suppress
 
 from codex.sandbox.linux import HELPER_TOKEN
+from codex.sandbox.runner import PIPED_PIDS
 
 
 def running_helpers(parent: int | None = None,
@@ -60,6 +61,8 @@ def kill_running_commands(threads: Iterable[int] | None = None) -> int:
     those threads started); how many were killed."""
     killed = 0
     for pid in running_helpers(threads=threads):
+        if pid in PIPED_PIDS:  # session-long servers (MCP) are not the turn's commands
+            continue
         with suppress(ProcessLookupError, PermissionError):
             os.killpg(pid, signal.SIGKILL)
             killed += 1

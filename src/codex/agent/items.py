@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import shlex
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -51,8 +52,14 @@ def shell_argv(call: ToolCall) -> list[str] | None:
     return None if detect_apply_patch(command) is not None else command
 
 
-def started_item(call: ToolCall, item_id: str, ctx: ToolContext) -> ThreadItem | None:
-    """The in-progress item for a command or a patch, else None."""
+def started_item(call: ToolCall, item_id: str, ctx: ToolContext,
+                 mcp_tools: Mapping[str, tuple[str, str]] | None = None) -> ThreadItem | None:
+    """The in-progress item for a call that takes time (a command, a patch, an MCP tool call),
+    else None. `mcp_tools`: (server, tool) by the name the model calls an MCP tool."""
+    if mcp_tools and call.name in mcp_tools:
+        server, tool = mcp_tools[call.name]
+        return McpToolCallItem(id=item_id, server=server, tool=tool,
+                               arguments=_json_or_text(call.arguments))
     argv = shell_argv(call)
     if argv is not None:
         return CommandExecutionItem(id=item_id, command=shlex.join(argv))
@@ -117,6 +124,13 @@ def finished_item(call: ToolCall, item_id: str, output: ToolOutput,
     if kind == "collab_tool_call":
         return CollabToolCallItem.model_validate({**data, "id": item_id,
                                                   "tool": _COLLAB_TOOLS[call.name]})
+    if kind == "mcp_tool_call":
+        status = data.get("status")
+        return McpToolCallItem(
+            id=item_id, server=str(data.get("server")), tool=str(data.get("tool")),
+            arguments=data.get("arguments"), result=data.get("result"),
+            error=data.get("error"),
+            status=status if status in ("completed", "failed") else "failed")
     if kind == "todo_list":
         return TodoListItem(id=item_id, items=tuple(
             TodoEntry(text=str(i.get("text", "")), completed=bool(i.get("completed")))
@@ -156,6 +170,13 @@ def _change(change: dict[str, Any]) -> FileUpdateChange:
 
 def _display_path(change: dict[str, Any]) -> str:
     return str(change.get("move_path") or change.get("path") or "")
+
+
+def _json_or_text(text: str) -> object:
+    try:
+        return json.loads(text or "{}")
+    except ValueError:
+        return text
 
 
 def _int_or_none(value: object) -> int | None:

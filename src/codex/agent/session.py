@@ -38,6 +38,7 @@ from codex.agent.rollout import LoadedRollout, RolloutWriter, new_session_id
 from codex.approvals import Approver
 from codex.audit import AuditLog, Scrubber
 from codex.config import EffectiveConfig
+from codex.config.schema import McpServerConfig
 from codex.model import (
     CustomToolCall,
     CustomToolCallOutput,
@@ -96,6 +97,7 @@ class SessionSettings:
     # The instructions, when a caller opening many sessions with the same inputs built them
     # once (`build_session_instructions`); None: built when the session opens.
     instructions: str | None = None
+    mcp_servers: dict[str, McpServerConfig] = dataclasses.field(default_factory=dict)
 
     @classmethod
     def from_config(cls, config: EffectiveConfig, *, provider: ResolvedProvider,
@@ -112,7 +114,12 @@ class SessionSettings:
             project_doc_fallback_filenames=tuple(config.project_doc_fallback_filenames),
             env=dict(shell_env.set), env_passthrough=tuple(shell_env.include_only),
             max_turns=max_turns, apply_patch_tool=apply_patch_tool,
-            reasoning_effort=config.model_reasoning_effort)
+            reasoning_effort=config.model_reasoning_effort,
+            mcp_servers=dict(config.mcp_servers))
+
+
+class SessionStartError(Exception):
+    """Something the session must have could not start (a `required` MCP server)."""
 
 
 class Session:
@@ -150,6 +157,12 @@ class Session:
         # Tokens of the turns before this process (a resumed thread): `turn.completed`
         # reports thread totals, as the Codex CLI does.
         self.prior_usage = TokenUsage()
+        # Problems to show once, at the start of the first turn (an optional MCP server down).
+        self.startup_warnings: list[str] = []
+        # (server, tool) of each MCP tool by the name the model calls it; for thread items.
+        self.mcp_tools: dict[str, tuple[str, str]] = {}
+        # Called when a turn is interrupted, to cancel what killing commands cannot reach.
+        self.interrupt_hooks: list[Callable[[], None]] = []
 
     @classmethod
     @asynccontextmanager
@@ -185,7 +198,8 @@ class Session:
                             {k: v for k, v in resume.usage.items()
                              if k in TokenUsage.model_fields})
                         session.answer_unanswered_calls()
-                    yield session
+                    async with _mcp_tools(session):
+                        yield session
                 finally:
                     session.executor.shutdown(wait=True, cancel_futures=True)
                     if settings.audit is not None:
@@ -254,6 +268,34 @@ def _identity(settings: SessionSettings, resume: LoadedRollout | None,
     if not meta and resume is not None and isinstance(resume.meta.get("agent"), dict):
         meta = {k: v for k, v in resume.meta["agent"].items() if isinstance(v, str | int)}
     return ("agent" if "agent_id" not in meta else f"agent:{meta['agent_id']}"), meta
+@asynccontextmanager
+async def _mcp_tools(session: Session) -> AsyncIterator[None]:
+    """Start the configured MCP servers and add their tools (MCP loads only here, and only
+    when a server is enabled); stop them when the session ends."""
+    servers = {k: v for k, v in session.settings.mcp_servers.items() if v.enabled}
+    if not servers:
+        yield
+        return
+    import asyncio
+
+    from codex.mcp.toolset import McpStartupError, McpTools
+
+    settings = session.settings
+    try:
+        tools = await asyncio.to_thread(
+            McpTools.start, servers, cwd=settings.cwd, policy=settings.sandbox_policy,
+            codex_home=settings.codex_home, taken=set(session.registry.names()))
+    except McpStartupError as exc:
+        raise SessionStartError(str(exc)) from exc
+    try:
+        tools.register(session.registry)
+        session.tools = [tool_from_dict(s) for s in session.registry.specs()]
+        session.mcp_tools = dict(tools.names)
+        session.startup_warnings.extend(tools.warnings)
+        session.interrupt_hooks.append(tools.cancel_all)
+        yield
+    finally:
+        await asyncio.to_thread(tools.close)
 
 
 def build_session_instructions(settings: SessionSettings, scrubber: Scrubber) -> str:

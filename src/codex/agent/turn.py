@@ -107,6 +107,9 @@ async def run_task(session: Session, user_input: UserInput, emit: Emit) -> TaskR
         "approval_policy": settings.approval_policy.value})
     session.record(Message("user", user_input.text, user_input.images))
     emit(TurnStarted())
+    while session.startup_warnings:
+        emit(ItemCompleted(item=ErrorItem(id=session.next_item_id(),
+                                          message=session.startup_warnings.pop(0))))
     try:
         while turn.requests < settings.max_turns:
             calls = await _request(turn, user_input)
@@ -195,7 +198,7 @@ async def _run_call(turn: _Turn, call: ToolCall) -> None:
     loop = asyncio.get_running_loop()
     item_id = session.next_item_id() if call.name != "update_plan" or turn.plan_item is None \
         else turn.plan_item.id
-    started = started_item(call, item_id, session.tool_context)
+    started = started_item(call, item_id, session.tool_context, session.mcp_tools)
     if started is not None:
         emit(ItemStarted(item=started))
 
@@ -241,6 +244,8 @@ async def _stop_running(turn: _Turn) -> None:
     deadline = asyncio.get_running_loop().time() + _THREAD_GRACE_S
     while pending and asyncio.get_running_loop().time() < deadline:
         kill_running_commands(turn.tool_threads)
+        for hook in turn.session.interrupt_hooks:  # e.g. cancel running MCP calls
+            hook()
         _done, pending = await asyncio.wait(pending, timeout=_KILL_SWEEP_S)
 
 

@@ -70,6 +70,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "plugin": ("plugin_cmd", "Install, grant, inspect and run WebAssembly plugins."),
     "fanout": ("fanout_cmd", "Run several agents at once (one prompt or a tasks.toml) and "
                              "merge their results."),
+    "mcp": ("mcp_cmd", "Manage MCP servers whose tools join every session (list, get, add, "
+                       "remove)."),
+    "mcp-server": ("mcp_server_cmd", "Run codex as an MCP server over stdio, with the tools "
+                                     "codex and codex-reply."),
 }
 
 EPILOG = (

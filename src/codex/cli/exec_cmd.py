@@ -241,7 +241,13 @@ def _run(cfg: EffectiveConfig, *, prompt: str, schema: dict[str, Any] | None,
          extras: SessionExtras = SessionExtras()) -> int:
     import asyncio
 
-    from codex.agent import RolloutError, SessionSettings, find_rollout, load_rollout
+    from codex.agent import (
+        RolloutError,
+        SessionSettings,
+        SessionStartError,
+        find_rollout,
+        load_rollout,
+    )
     from codex.approvals import NonInteractiveApprover
     from codex.cli.audit_cmd import open_audit_log
     from codex.execpolicy import RuleLoadError
@@ -275,7 +281,7 @@ def _run(cfg: EffectiveConfig, *, prompt: str, schema: dict[str, Any] | None,
                                          last_message_file, subagents_of(cfg)))
     except RuleLoadError as exc:
         return fail(exc, EXIT_USAGE)
-    except RolloutError as exc:
+    except (RolloutError, SessionStartError) as exc:
         return fail(exc, EXIT_FAILED)
     except KeyboardInterrupt:  # Ctrl-C before the turn started (or a second Ctrl-C)
         return fail("interrupted", EXIT_INTERRUPTED)

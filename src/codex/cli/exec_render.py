@@ -12,6 +12,7 @@ terminal, so neither can drive it with escape sequences.
 
 from __future__ import annotations
 
+import json
 import sys
 from typing import TYPE_CHECKING, TextIO
 
@@ -29,6 +30,7 @@ from codex.protocol import (
     LiveFileDiff,
     LiveRetry,
     LiveTextDelta,
+    McpToolCallItem,
     ReasoningItem,
     ThreadError,
     ThreadStarted,
@@ -148,6 +150,21 @@ class HumanRenderer:
                                in item.agents_states.items())
             self._note(f"sub-agents: {item.tool} {states or item.status}",
                        "cyan" if item.status == "completed" else "red")
+        elif isinstance(item, McpToolCallItem):
+            self._mcp_call(item, done)
+
+    def _mcp_call(self, item: McpToolCallItem, done: bool) -> None:
+        self._end_line()
+        call = f"{item.server}.{item.tool}"
+        if not done:
+            self._note(f"mcp: {call}({json.dumps(item.arguments, ensure_ascii=False)[:200]})",
+                       "bold")
+        elif item.status == "completed":
+            self._note(f"mcp: {call} done", "green")
+        else:
+            message = (item.error or {}).get("message", "failed")
+            self._note(f"mcp: {call} failed: {message.splitlines()[0] if message else ''}",
+                       "red")
 
     def _command(self, item: CommandExecutionItem, done: bool) -> None:
         from rich.text import Text

@@ -115,28 +115,76 @@ class ShellEnvironmentPolicy(Section):
     experimental_use_profile: bool = False
 
 
+McpApprovalMode = Literal["auto", "prompt", "approve"]
+
+
+class McpToolConfig(Section):
+    """`[mcp_servers.<id>.tools.<tool>]`: per-tool settings (the Codex CLI's approval_mode)."""
+
+    approval_mode: McpApprovalMode | None = None
+
+
 class McpServerConfig(Section):
-    """`[mcp_servers.<id>]`: a stdio server (`command`) or a Streamable HTTP one (`url`)."""
+    """`[mcp_servers.<id>]`: a stdio server (`command`) or a Streamable HTTP one (`url`).
+
+    The Codex CLI's keys, plus `sandbox` (ours): the security profile a stdio server runs
+    under, `inherit` (the session's) by default, or `none` for no confinement.
+    """
 
     command: str | None = None
     args: list[str] = Field(default_factory=list)
     env: dict[str, str] = Field(default_factory=dict)
+    env_vars: list[str] = Field(default_factory=list)
     cwd: Annotated[Path, Field(strict=False)] | None = None
     url: str | None = None
+    bearer_token: str | None = None
     bearer_token_env_var: str | None = None
     http_headers: dict[str, str] = Field(default_factory=dict)
     env_http_headers: dict[str, str] = Field(default_factory=dict)
-    startup_timeout_sec: float = Field(default=10.0, gt=0)
-    tool_timeout_sec: float = Field(default=60.0, gt=0)
+    startup_timeout_sec: float = Field(default=30.0, gt=0, strict=False)
+    startup_timeout_ms: int | None = Field(default=None, gt=0)
+    tool_timeout_sec: float = Field(default=60.0, gt=0, strict=False)
     enabled: bool = True
+    required: bool = False
+    supports_parallel_tool_calls: bool = False
+    default_tools_approval_mode: McpApprovalMode | None = None
     enabled_tools: list[str] | None = None
     disabled_tools: list[str] | None = None
+    scopes: list[str] | None = None
+    oauth_resource: str | None = None
+    name: str | None = None
+    tools: dict[str, McpToolConfig] = Field(default_factory=dict)
+    sandbox: str = "inherit"
+    # Longest tool output the model reads inline (about 4 bytes a token); more goes to a file.
+    output_token_limit: int = Field(default=10_000, gt=0)
 
     @model_validator(mode="after")
     def _one_transport(self) -> McpServerConfig:
         if (self.command is None) == (self.url is None):
             raise ValueError("set exactly one of `command` (stdio) or `url` (streamable HTTP)")
+        if self.bearer_token is not None:
+            raise ValueError("`bearer_token` is not supported: put the token in an environment "
+                             "variable and name it with `bearer_token_env_var`")
+        wrong = _STDIO_ONLY if self.url is not None else _HTTP_ONLY
+        transport = "streamable HTTP (`url`)" if self.url is not None else "stdio (`command`)"
+        for key in sorted(wrong & self.model_fields_set):
+            raise ValueError(f"`{key}` is not supported for a {transport} server")
+        if self.sandbox not in ("inherit", "none"):
+            parse_profile(self.sandbox)  # UnknownProfileError (a ValueError) names the choices
         return self
+
+    @property
+    def startup_timeout_s(self) -> float:
+        """`startup_timeout_sec`, or `startup_timeout_ms` when only that one is set."""
+        if "startup_timeout_sec" not in self.model_fields_set and \
+                self.startup_timeout_ms is not None:
+            return self.startup_timeout_ms / 1000.0
+        return self.startup_timeout_sec
+
+
+_STDIO_ONLY = frozenset({"args", "env", "env_vars", "cwd", "sandbox"})
+_HTTP_ONLY = frozenset({"bearer_token_env_var", "http_headers", "env_http_headers",
+                        "oauth_resource"})
 
 
 class HistoryConfig(Section):

@@ -33,6 +33,13 @@ class SseDecoder:
         self._event: str | None = None
         self._data: list[str] = []
         self._last_id: str | None = None
+        # The server's reconnection delay (`retry:`), in ms; None until one is sent.
+        self.retry_ms: int | None = None
+
+    @property
+    def last_id(self) -> str | None:
+        """The last event id seen, also from events without data (what a resume sends)."""
+        return self._last_id
 
     def feed(self, chunk: bytes) -> list[SseEvent]:
         """Decode `chunk` and return every event it completes."""
@@ -99,6 +106,8 @@ class SseDecoder:
             self._event = value
         elif field == "id" and "\x00" not in value:
             self._last_id = value
+        elif field == "retry" and value.isdigit():
+            self.retry_ms = int(value)
 
     def _dispatch(self, events: list[SseEvent]) -> None:
         if self._data:

@@ -27,6 +27,7 @@ timeout, 128+n killed by signal n.
 
 from __future__ import annotations
 
+import marshal
 import os
 import selectors
 import signal
@@ -46,7 +47,7 @@ from codex.sandbox import env as sandbox_env
 from codex.sandbox import hardlinks, quarantine
 from codex.sandbox.layer_names import ENV, SESSION, STDIN
 from codex.sandbox.linux import HELPER_TOKEN
-from codex.sandbox.linux.spec import GO, HelperSpec, decode_status, encode_frame
+from codex.sandbox.linux.spec import GO, HelperSpec, decode_status, encode_frame, read_frame
 
 if TYPE_CHECKING:
     import socket
@@ -264,15 +265,7 @@ def prepare(request: SandboxRequest, *, warm: bool = False) -> PreparedRun:
     try:
         policy = request.policy
         before = quarantine.present(setup.roots, policy.protected_subpaths)
-        spec = HelperSpec(
-            argv=list(request.argv), cwd=str(request.cwd), env=setup.command_env,
-            profile=policy.profile, confined=policy.confined, network=policy.network,
-            writable_roots=setup.roots, protected_subpaths=list(policy.protected_subpaths),
-            masked_paths=_masked_paths(policy), private_tmp=setup.private_tmp,
-            allow_degraded=request.allow_degraded, parent_pid=os.getpid(),
-            pids_cgroup=setup.cgroup,
-            read_only_paths=[str(p) for p in policy.read_only_paths],
-            denied_paths=[str(p) for p in policy.denied_paths], deferred=warm)
+        spec = _helper_spec(request, setup, warm)
         if warm:
             spec.argv, spec.cwd = [], str(request.workspace or request.cwd)
         return PreparedRun(request, setup, before, spec, proxy=_uses_proxy(policy))
@@ -284,6 +277,20 @@ def prepare(request: SandboxRequest, *, warm: bool = False) -> PreparedRun:
 def _uses_proxy(policy: SandboxPolicy) -> bool:
     """A domain allow-list: the command's only way out is the codex proxy."""
     return policy.confined and bool(policy.allowed_domains)
+
+
+def _helper_spec(request: SandboxRequest, setup: _Setup, warm: bool = False) -> HelperSpec:
+    """What the helper is told: the command, where, and every layer the policy asks for."""
+    policy = request.policy
+    return HelperSpec(
+        argv=list(request.argv), cwd=str(request.cwd), env=setup.command_env,
+        profile=policy.profile, confined=policy.confined, network=policy.network,
+        writable_roots=setup.roots, protected_subpaths=list(policy.protected_subpaths),
+        masked_paths=_masked_paths(policy), private_tmp=setup.private_tmp,
+        allow_degraded=request.allow_degraded, parent_pid=os.getpid(),
+        pids_cgroup=setup.cgroup,
+        read_only_paths=[str(p) for p in policy.read_only_paths],
+        denied_paths=[str(p) for p in policy.denied_paths], deferred=warm)
 
 
 def _private_tmp() -> str:
@@ -694,3 +701,114 @@ def _sigterm_as_exit() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+# Helper pids of piped runs (session-long servers): an interrupted turn's sweep of running
+# commands (codex.agent.cancel) leaves them alone.
+PIPED_PIDS: set[int] = set()
+
+
+class PipedRun:
+    """A long-running confined process whose stdin, stdout and stderr are pipes we own.
+
+    For servers that talk over stdio for a whole session (MCP servers): `start_piped` confines
+    and starts it, the caller reads and writes `proc`'s pipes, and `stop` kills the run's
+    process group (and with it the PID namespace) and undoes the setup. `layers` says what
+    the helper applied.
+    """
+
+    def __init__(self, proc: subprocess.Popen[bytes], setup: _Setup, status_r: int | None,
+                 layers: list[str]) -> None:
+        self.proc = proc
+        self.layers = layers
+        self._setup = setup
+        self._status_r = status_r
+        PIPED_PIDS.add(proc.pid)
+
+    def stop(self) -> None:
+        """Kill the run and release everything it held (idempotent)."""
+        PIPED_PIDS.discard(self.proc.pid)
+        _kill_group(self.proc)
+        with suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout=UNCONFINED_GRACE_S)
+        for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+            if stream is not None:
+                with suppress(OSError):
+                    stream.close()
+        if self._status_r is not None:
+            with suppress(OSError):
+                os.close(self._status_r)
+            self._status_r = None
+        self._setup.cleanup()
+
+
+def start_piped(request: SandboxRequest, confine_timeout_s: float = 30.0) -> PipedRun:
+    """Start `request.argv` confined, with pipes on all three standard streams.
+
+    Raises SandboxUnavailable / SandboxError like `run_sandboxed` when the helper cannot
+    confine; `request.stdin`, `capture`, `on_output` and `timeout_s` are ignored (the caller
+    owns the pipes and the lifetime)."""
+    _check(request)
+    setup = _Setup.create(request)
+    policy = request.policy
+    pipe = subprocess.PIPE
+    try:
+        if not sys.platform.startswith("linux"):
+            if policy.confined:
+                raise SandboxUnavailable(policy.profile, "piped",
+                                         "long-running confined processes need Linux")
+            proc = subprocess.Popen(list(request.argv), cwd=request.cwd,
+                                    env=setup.command_env, start_new_session=True,
+                                    stdin=pipe, stdout=pipe, stderr=pipe)
+            return PipedRun(proc, setup, None, [ENV, STDIN, SESSION])
+        spec = _helper_spec(request, setup)
+        spec_r, spec_w = os.pipe()
+        status_r, status_w = os.pipe()
+        try:
+            proc = subprocess.Popen(
+                [*helper_command(), str(spec_r), str(status_w)], executable=_SELF_EXE,
+                cwd="/", env={}, pass_fds=(spec_r, status_w), start_new_session=True,
+                stdin=pipe, stdout=pipe, stderr=pipe)
+        except BaseException:
+            for fd in (spec_r, spec_w, status_r, status_w):
+                os.close(fd)
+            raise
+        os.close(spec_r)
+        os.close(status_w)
+        with suppress(BrokenPipeError):
+            os.write(spec_w, spec.to_frame() + GO)
+        os.close(spec_w)
+        run = PipedRun(proc, setup, status_r, [])
+    except BaseException:
+        setup.cleanup()
+        raise
+    try:
+        run.layers = _confined_layers(status_r, spec, confine_timeout_s)
+    except BaseException:
+        run.stop()
+        raise
+    return run
+
+
+def _confined_layers(status_r: int, spec: HelperSpec, timeout_s: float) -> list[str]:
+    """Wait for the helper's first report: the layers it applied, or why it refused."""
+    sel = selectors.DefaultSelector()
+    sel.register(status_r, selectors.EVENT_READ)
+    try:
+        if not sel.select(timeout=timeout_s):
+            raise SandboxError(f"the sandbox helper did not confine within {timeout_s:.0f}s")
+    finally:
+        sel.close()
+    try:
+        report = marshal.loads(read_frame(status_r))
+    except (EOFError, ValueError) as exc:
+        raise SandboxError("the sandbox helper exited before confining the command") from exc
+    refused = report.get("refused") if isinstance(report, dict) else None
+    if isinstance(refused, dict):
+        raise SandboxUnavailable(spec.profile, str(refused.get("layer")),
+                                 str(refused.get("reason")))
+    layers = report.get("layers") if isinstance(report, dict) else None
+    if not isinstance(layers, list):
+        error = report.get("error") if isinstance(report, dict) else report
+        raise SandboxError(f"sandbox helper failed: {error}")
+    return [str(layer) for layer in layers]

