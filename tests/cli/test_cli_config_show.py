@@ -48,9 +48,11 @@ def test_codex_cli_config_loads_with_a_warning(run_codex: RunCodex, codex_home: 
     warnings = [line for line in result.stderr.splitlines() if "warning" in line]
     assert warnings == [
         f"codex: warning: {codex_home / 'config.toml'}: ignoring keys codex does not use: "
-        "model_reasoning_effort (line 2), tui (line 3)"
+        "model_reasoning_effort (line 2)"
     ]
-    assert json.loads(result.stdout)["warnings"] == [warnings[0].removeprefix("codex: warning: ")]
+    shown = json.loads(result.stdout)
+    assert shown["warnings"] == [warnings[0].removeprefix("codex: warning: ")]
+    assert shown["config"]["tui"]["notifications"] is True  # `[tui]` is the interactive UI's
 
 
 def _fails(result: subprocess.CompletedProcess[str], expected: str) -> None:
