@@ -158,6 +158,8 @@ class Controller:
         pending = self.broker.answer(decision)
         if pending is not None:
             self._commit(approval_result(pending.subject, pending.answer.result().value))
+        if decision is ReviewDecision.ABORT:  # Ctrl-C on a request: stop the whole turn
+            self.interrupt()
 
     def approval_requested(self) -> None:
         if self.broker.current is not None:
