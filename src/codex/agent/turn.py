@@ -51,6 +51,7 @@ from codex.protocol import (
     ItemStarted,
     ItemUpdated,
     LiveCommandOutput,
+    LiveRequestUsage,
     LiveRetry,
     LiveTextDelta,
     TodoListItem,
@@ -165,6 +166,9 @@ async def _request(turn: _Turn, user_input: UserInput) -> list[ToolCall]:
 def _add_usage(turn: _Turn, completed: Completed) -> None:
     usage = completed.usage
     if usage is not None:
+        turn.emit(LiveRequestUsage(usage=TokenUsage(
+            input_tokens=usage.input_tokens, cached_input_tokens=usage.cached_input_tokens,
+            output_tokens=usage.output_tokens)))
         turn.usage = TokenUsage(
             input_tokens=turn.usage.input_tokens + usage.input_tokens,
             cached_input_tokens=turn.usage.cached_input_tokens + usage.cached_input_tokens,

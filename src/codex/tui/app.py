@@ -42,7 +42,7 @@ from codex.tui.controller import Controller
 from codex.tui.diffs import diff_lines
 from codex.tui.files import search, workspace_files
 from codex.tui.history import PromptHistory
-from codex.tui.lines import PROMPT_MARK, Line, safe
+from codex.tui.lines import PROMPT_MARK, Line, safe, wrap
 from codex.tui.style import STYLE, color_depth
 
 PASTE_LIMIT = 1000
@@ -120,9 +120,10 @@ class TuiApp:
                 else "Allow codex to run this command OUTSIDE the sandbox?"
             reason = request.reason
             body = [[("class:command", "  $ " + safe(" ".join(request.argv)))]]
+        where = "" if request.cwd == cwd else f" · in {safe(str(request.cwd))}"
         lines: list[Line] = [[("class:approval.title", title)], *body,
                              [("class:dim", "  reason: "), ("", safe(reason))],
-                             [("class:dim", f"  {profile} · cwd {safe(str(cwd))}")]]
+                             [("class:dim", f"  {profile}{where}")]]
         keys: Line = [("class:approval.key", "  y"), ("", " yes   ")]
         if request.offer_always or pending.is_patch:
             keys += [("class:approval.key", "a"), ("", " yes for this session   ")]
@@ -131,7 +132,7 @@ class TuiApp:
         more = len(self.controller.broker.queue) - 1
         if more > 0:
             keys.append(("class:dim", f"   (+{more} queued)"))
-        return _join([*lines, keys])
+        return self._fold([*lines, keys])
 
     def _status(self) -> StyleAndTextTuples:
         controller = self.controller
@@ -141,12 +142,10 @@ class TuiApp:
         elif controller.running:
             seconds = int(time.monotonic() - controller.turn_started)
             first = [("class:status.busy", f"Working ({seconds}s · esc to interrupt)")]
-            if controller.queued:
-                first.append(("class:dim", f" · {len(controller.queued)} queued"))
         else:
             first = [("class:status", " · ".join(_fit(HINTS, width)))]
         rows = [[("class:status", row)] for row in _rows(controller.status_fields(), width)]
-        return _join([first, *rows])
+        return self._fold([first, *rows])
 
     # -- popup ---------------------------------------------------------------------------
 
@@ -170,7 +169,12 @@ class TuiApp:
             style = "class:popup.selected" if i == index else "class:popup"
             lines.append([(style, f"  {safe(value):<14}"), ("class:dim", f" {description}")
                           if description else ("", "")])
-        return _join(lines)
+        return self._fold(lines)
+
+    def _fold(self, lines: list[Line]) -> StyleAndTextTuples:
+        """`lines` folded to the terminal's width the way the scrollback folds them."""
+        width = self.app.output.get_size().columns
+        return _join([row for line in lines for row in wrap(line, width)])
 
     def _accept_popup(self) -> bool:
         items = self._popup_items()

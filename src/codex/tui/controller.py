@@ -182,7 +182,7 @@ class Controller:
         if used:
             fields.append(f"{_compact(used)} tokens used")
         if self.context_window:
-            left = max(0, 100 - round(100 * self.transcript.last_input_tokens
+            left = max(0, 100 - round(100 * self.transcript.context_tokens
                                       / self.context_window))
             fields.append(f"{left}% context left")
         return fields

@@ -26,6 +26,7 @@ from codex.protocol import (
     ItemUpdated,
     LiveCommandOutput,
     LiveFileDiff,
+    LiveRequestUsage,
     LiveRetry,
     LiveTextDelta,
     McpToolCallItem,
@@ -95,7 +96,7 @@ class Transcript:
     running: dict[str, _Running] = field(default_factory=dict)
     diffs: dict[str, list[FileDiff]] = field(default_factory=dict)
     usage: TokenUsage = field(default_factory=TokenUsage)
-    last_input_tokens: int = 0
+    context_tokens: int = 0  # the last request's conversation: how full the context is
     exploring: bool = False  # the last committed cell is an `Explored` group
 
     def handle(self, event: AgentEvent) -> None:
@@ -108,6 +109,8 @@ class Transcript:
             running = self.running.get(event.item_id)
             if running is not None:
                 running.output = (running.output + event.text)[-16384:]
+        elif isinstance(event, LiveRequestUsage):
+            self.context_tokens = event.usage.input_tokens + event.usage.output_tokens
         elif isinstance(event, LiveFileDiff):
             self.diffs.setdefault(event.item_id, []).append(
                 FileDiff(relative(event.path, self.workspace), "update", event.diff))
@@ -120,7 +123,6 @@ class Transcript:
                 cached_input_tokens=self.usage.cached_input_tokens
                 + event.usage.cached_input_tokens,
                 output_tokens=self.usage.output_tokens + event.usage.output_tokens)
-            self.last_input_tokens = event.usage.input_tokens + event.usage.output_tokens
         elif isinstance(event, TurnFailed):
             self._close_answer()
             self.running.clear()
