@@ -147,14 +147,14 @@ async def start(settings: SessionSettings, broker: ApprovalBroker, *, columns: i
     session_cm = create_app_session(input=pipe, output=output)
     session_cm.__enter__()
     broker.loop = asyncio.get_running_loop()
-    controller = Controller(settings, broker, Scrollback(output), context_window=context_window)
-    await controller.open(resume)
-    assert controller.session is not None
-    history = PromptHistory(settings.codex_home, controller.session.id, persist=persist_history)
+    history = PromptHistory(settings.codex_home, persist=persist_history)
+    controller = Controller(settings, broker, Scrollback(output), context_window=context_window,
+                            history=history)
     app = TuiApp(controller, history)
-    task = asyncio.ensure_future(app.run(prompt))
+    task = asyncio.ensure_future(app.run(prompt, resume))
     harness = Harness(terminal, pipe, app, controller, task)
-    await harness.wait_for(lambda: app.app.is_running, what="the app to start")
+    await harness.wait_for(lambda: app.app.is_running and controller.session is not None,
+                           what="the app to start")
     await harness.settle(0.1)
     return harness, (pipe_cm, session_cm)
 

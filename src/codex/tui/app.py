@@ -35,6 +35,7 @@ from prompt_toolkit.layout import (
 )
 from prompt_toolkit.layout.controls import BufferControl
 
+from codex.agent import LoadedRollout
 from codex.policies import ReviewDecision
 from codex.tui import slash
 from codex.tui.approval import KEYS
@@ -59,6 +60,7 @@ class TuiApp:
         self.pastes: dict[str, str] = {}
         self.quit_armed_until = 0.0
         self.popup_index = 0
+        self.failure: str | None = None
         self._files: list[str] | None = None
         self.buffer = Buffer(multiline=True, history=history, on_text_changed=self._changed)
         self.app: Application[int] = Application(
@@ -316,9 +318,13 @@ class TuiApp:
             if self.controller.running:
                 self.app.invalidate()
 
-    async def run(self, initial_prompt: str | None = None) -> int:
+    async def run(self, initial_prompt: str | None = None,
+                  resume: LoadedRollout | None = None) -> int:
+        """Draw at once and open the session behind the composer: what is typed meanwhile
+        is queued. A session that cannot open ends the app with its message (`failure`)."""
         def pre_run() -> None:
             self.app.create_background_task(self._tick())
+            self.app.create_background_task(self._open(resume))
             if initial_prompt:
                 self.controller.submit(initial_prompt)
 
@@ -326,6 +332,17 @@ class TuiApp:
             return await self.app.run_async(pre_run=pre_run)
         finally:
             await self.controller.close()
+
+    async def _open(self, resume: LoadedRollout | None) -> None:
+        from codex.agent import RolloutError
+        from codex.execpolicy import RuleLoadError
+
+        try:
+            await self.controller.open(resume)
+        except (RuleLoadError, RolloutError) as exc:
+            self.failure = str(exc)
+            self.app.exit(result=2 if isinstance(exc, RuleLoadError) else 1)
+        self.app.invalidate()
 
 
 def _fit(items: list[str], width: int) -> list[str]:

@@ -28,6 +28,7 @@ from codex.tui import slash
 from codex.tui.approval import ApprovalBroker
 from codex.tui.cells import approval_result, header_cell, note, user_cell
 from codex.tui.diffs import patch_cell, split_git_diff
+from codex.tui.history import PromptHistory
 from codex.tui.replay import replay_lines
 from codex.tui.scrollback import Scrollback
 from codex.tui.transcript import Transcript
@@ -45,9 +46,11 @@ class Controller:
 
     def __init__(self, settings: SessionSettings, broker: ApprovalBroker,
                  scrollback: Scrollback, *, context_window: int | None = None,
-                 notifications: bool = False, extra_roots: tuple[Path, ...] = ()) -> None:
+                 notifications: bool = False, extra_roots: tuple[Path, ...] = (),
+                 history: PromptHistory | None = None) -> None:
         self.settings = settings
         self.extra_roots = extra_roots
+        self.history = history
         self.broker = broker
         self.scrollback = scrollback
         self.context_window = context_window
@@ -76,6 +79,9 @@ class Controller:
         if resume is not None:
             self._commit(replay_lines(resume))
         self._commit([[]])
+        if self.history is not None:
+            self.history.session_id = self.session.id
+        self._next_queued()
 
     async def close(self) -> None:
         """Stop the turn (if one runs) and close the session."""
@@ -105,7 +111,7 @@ class Controller:
         if command is not None:
             self._slash(*command)
             return
-        if self.running:
+        if self.running or self.session is None:  # a turn runs, or the session is opening
             self.queued.append(text)
             self.invalidate()
             return

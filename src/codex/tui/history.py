@@ -1,9 +1,10 @@
 """Prompt history for Up/Down: this session's prompts plus CODEX_HOME/history.jsonl.
 
 The file has the Codex CLI's shape, one JSON object per line:
-`{"session_id": ..., "ts": <unix seconds>, "text": ...}`. Each prompt is appended with a
-single `write()` on an O_APPEND descriptor (mode 0600), so concurrent sessions interleave
-whole lines. `[history] persistence = "none"` keeps history in memory only.
+`{"session_id": ..., "ts": <unix seconds>, "text": ...}` (the id is empty for a prompt sent
+while the session was still opening). Each prompt is appended with a single `write()` on an
+O_APPEND descriptor (mode 0600), so concurrent sessions interleave whole lines.
+`[history] persistence = "none"` keeps history in memory only.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ _LOAD_LIMIT = 1000
 class PromptHistory(History):
     """prompt_toolkit history backed by history.jsonl (or memory when `persist` is False)."""
 
-    def __init__(self, codex_home: Path, session_id: str, *, persist: bool) -> None:
+    def __init__(self, codex_home: Path, *, persist: bool, session_id: str = "") -> None:
         super().__init__()
         self.path = codex_home / HISTORY_FILE
         self.session_id = session_id

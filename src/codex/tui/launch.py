@@ -11,7 +11,7 @@ import asyncio
 import dataclasses
 import sys
 
-from codex.agent import LoadedRollout, RolloutError, SessionSettings
+from codex.agent import LoadedRollout, SessionSettings
 from codex.config import EffectiveConfig
 from codex.config.workdir import resolve_roots
 from codex.tui.approval import ApprovalBroker
@@ -22,7 +22,6 @@ from codex.tui.history import PromptHistory
 def launch(cfg: EffectiveConfig, *, prompt: str | None, resume: LoadedRollout | None) -> int:
     """Run the TUI for `cfg`; see the module docstring."""
     from codex.cli.audit_cmd import open_audit_log
-    from codex.execpolicy import RuleLoadError
     from codex.model import MissingApiKeyError, ProviderConfigError, resolve_provider
 
     try:
@@ -39,12 +38,7 @@ def launch(cfg: EffectiveConfig, *, prompt: str | None, resume: LoadedRollout | 
         cfg, provider=provider, provider_id=provider.id, approver=broker,
         audit=open_audit_log(cfg), model=chosen, max_turns=cfg.agent_max_turns)
     settings = dataclasses.replace(settings, originator="codex_tui")
-    try:
-        return asyncio.run(_main(cfg, settings, broker, prompt, resume))
-    except RuleLoadError as exc:
-        return _fail(str(exc), 2)
-    except RolloutError as exc:
-        return _fail(str(exc), 1)
+    return asyncio.run(_main(cfg, settings, broker, prompt, resume))
 
 
 async def _main(cfg: EffectiveConfig, settings: SessionSettings, broker: ApprovalBroker,
@@ -57,18 +51,19 @@ async def _main(cfg: EffectiveConfig, settings: SessionSettings, broker: Approva
 
     broker.loop = asyncio.get_running_loop()
     scrollback = Scrollback(create_output())
+    history = PromptHistory(cfg.codex_home, persist=cfg.history.persistence == "save-all")
     controller = Controller(
         settings, broker, scrollback, context_window=cfg.model_context_window,
         notifications=cfg.tui.notifications,
-        extra_roots=resolve_roots(cfg.sandbox_workspace_write.writable_roots, cfg.cwd))
+        extra_roots=resolve_roots(cfg.sandbox_workspace_write.writable_roots, cfg.cwd),
+        history=history)
     controller.pick_session = pick_session
-    await controller.open(resume)
-    assert controller.session is not None
-    session_id = controller.session.id
-    history = PromptHistory(cfg.codex_home, session_id,
-                            persist=cfg.history.persistence == "save-all")
-    code = await TuiApp(controller, history).run(prompt)
-    sys.stdout.write(f"To continue this session, run codex resume {session_id}\n")
+    app = TuiApp(controller, history)
+    code = await app.run(prompt, resume)
+    if app.failure is not None:
+        return _fail(app.failure, code)
+    if history.session_id:
+        sys.stdout.write(f"To continue this session, run codex resume {history.session_id}\n")
     return code
 
 
