@@ -137,7 +137,7 @@ def _pipe() -> Iterator[PipeInput]:
 async def start(settings: SessionSettings, broker: ApprovalBroker, *, columns: int = 80,
                 rows: int = 24, prompt: str | None = None, resume: LoadedRollout | None = None,
                 persist_history: bool = True, context_window: int | None = None,
-                ) -> tuple[Harness, Any]:
+                notifications: bool = False) -> tuple[Harness, Any]:
     """Start the app; returns the harness and a context to exit (call `stop`)."""
     terminal = Terminal(columns, rows)
     output = Vt100_Output(terminal, lambda: terminal.size, term="xterm-256color",  # type: ignore[arg-type]
@@ -149,7 +149,7 @@ async def start(settings: SessionSettings, broker: ApprovalBroker, *, columns: i
     broker.loop = asyncio.get_running_loop()
     history = PromptHistory(settings.codex_home, persist=persist_history)
     controller = Controller(settings, broker, Scrollback(output), context_window=context_window,
-                            history=history)
+                            history=history, notifications=notifications)
     app = TuiApp(controller, history)
     task = asyncio.ensure_future(app.run(prompt, resume))
     harness = Harness(terminal, pipe, app, controller, task)

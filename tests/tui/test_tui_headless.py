@@ -46,7 +46,7 @@ Body = Callable[[Harness, ApprovalBroker], Awaitable[None]]
 
 def drive(server: ModelServer, dirs: tuple[Path, Path], body: Body, *,
           approval: ApprovalPolicy = ApprovalPolicy.ON_REQUEST, audit: bool = False,
-          persist_history: bool = True) -> int:
+          persist_history: bool = True, notifications: bool = False) -> int:
     """Start the app, run `body`, quit; the exit code."""
     workspace, home = dirs
 
@@ -54,7 +54,8 @@ def drive(server: ModelServer, dirs: tuple[Path, Path], body: Body, *,
         broker = ApprovalBroker()
         log = AuditLog(home) if audit else None
         settings = loop_settings(server, workspace, home, broker, approval=approval, audit=log)
-        h, ctx = await start(settings, broker, persist_history=persist_history)
+        h, ctx = await start(settings, broker, persist_history=persist_history,
+                             notifications=notifications)
         try:
             await body(h, broker)
         finally:
@@ -357,3 +358,21 @@ def test_model_output_cannot_drive_the_terminal(model_server: ModelServer,
         assert "\\x1b]0;pwned\\x07" in h.terminal.text()
 
     drive(model_server, dirs, body)
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_osc9_notifications_when_enabled(model_server: ModelServer, dirs: tuple[Path, Path],
+                                         enabled: bool) -> None:
+    model_server.enqueue(responses_reply(shell("c1", "touch", "n.txt")),
+                         responses_text("finished"))
+
+    async def body(h: Harness, broker: ApprovalBroker) -> None:
+        h.keys("go\r")
+        await h.wait_text("Allow codex to run this command?")
+        h.keys("n")
+        await turn_done(h)
+        raw = "".join(h.terminal.raw)
+        expected = ["\x1b]9;codex: approval needed\x07", "\x1b]9;codex: turn finished\x07"]
+        assert [n in raw for n in expected] == [enabled, enabled]
+
+    drive(model_server, dirs, body, approval=ApprovalPolicy.UNTRUSTED, notifications=enabled)

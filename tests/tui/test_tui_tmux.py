@@ -194,3 +194,12 @@ def test_no_color_means_no_colour_codes(model_server: ModelServer, workspace: Pa
 
     assert coloured(False, tmp_path / "c1.sock")  # control: colour is there by default
     assert coloured(True, tmp_path / "c2.sock") == []
+
+
+def test_term_dumb_is_refused_with_a_pointer_to_exec(model_server: ModelServer,
+                                                     workspace: Path, tmp_path: Path,
+                                                     tmux: Tmux) -> None:
+    start(tmux, "python", model_server, workspace, codex_home(tmp_path),
+          extra_env={"TERM": "dumb"})
+    text = tmux.wait_text("EXITED=")
+    assert "EXITED=2" in text and "TERM=dumb" in text and "codex exec" in text
