@@ -112,7 +112,7 @@ class Harness:
     def paste(self, data: str) -> None:
         self.pipe.send_text("\x1b[200~" + data + "\x1b[201~")
 
-    async def wait_for(self, predicate: Callable[[], Any], timeout: float = 20.0,
+    async def wait_for(self, predicate: Callable[[], Any], timeout: float = 60.0,
                        what: str = "") -> None:
         deadline = time.monotonic() + timeout
         while not predicate():
@@ -121,7 +121,7 @@ class Harness:
                                      + self.terminal.text())
             await asyncio.sleep(0.02)
 
-    async def wait_text(self, text: str, timeout: float = 20.0) -> None:
+    async def wait_text(self, text: str, timeout: float = 60.0) -> None:
         await self.wait_for(lambda: text in self.terminal.text(), timeout, repr(text))
 
     async def settle(self, seconds: float = 0.3) -> None:

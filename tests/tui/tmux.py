@@ -60,7 +60,7 @@ class Tmux:
     def screen(self) -> str:
         return self.capture(history=False)
 
-    def wait(self, predicate: Callable[[str], bool], what: str, timeout: float = 30.0) -> str:
+    def wait(self, predicate: Callable[[str], bool], what: str, timeout: float = 60.0) -> str:
         deadline = time.monotonic() + timeout
         while True:
             text = self.capture()
@@ -70,7 +70,7 @@ class Tmux:
                 raise AssertionError(f"timed out waiting for {what}:\n{text}")
             time.sleep(0.1)
 
-    def wait_text(self, needle: str, timeout: float = 30.0) -> str:
+    def wait_text(self, needle: str, timeout: float = 60.0) -> str:
         return self.wait(lambda text: needle in text, repr(needle), timeout)
 
     def kill(self) -> None:

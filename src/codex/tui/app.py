@@ -35,10 +35,12 @@ from prompt_toolkit.layout import (
 )
 from prompt_toolkit.layout.controls import BufferControl
 
+from codex import __version__
 from codex.agent import LoadedRollout
 from codex.policies import ReviewDecision
 from codex.tui import slash
 from codex.tui.approval import KEYS
+from codex.tui.cells import title_cell
 from codex.tui.controller import Controller
 from codex.tui.diffs import diff_lines
 from codex.tui.files import search, workspace_files
@@ -328,6 +330,7 @@ class TuiApp:
             if initial_prompt:
                 self.controller.submit(initial_prompt)
 
+        self.controller.scrollback.commit(title_cell(__version__))
         try:
             return await self.app.run_async(pre_run=pre_run)
         finally:

@@ -127,9 +127,13 @@ def approval_result(subject: str, decision: str) -> list[Line]:
     return [[(style, mark), ("", lead), ("class:command", safe(subject)), ("", tail)]]
 
 
-def header_cell(version: str, fields: list[tuple[str, str]]) -> list[Line]:
-    """The session header printed once at start."""
-    lines: list[Line] = [[("class:cell.title", ">_ codex"), ("class:dim", f" (v{version})")]]
-    for label, value in fields:
-        lines.append([("class:dim", f"  {label}: "), ("", safe(value))])
-    return lines
+def title_cell(version: str) -> list[Line]:
+    """The first line, printed before the live region is drawn: the region then never
+    starts at the top-left corner, where erasing it would count as clearing the whole
+    screen (tmux's scroll-on-clear would copy the frame into the scrollback)."""
+    return [[("class:cell.title", ">_ codex"), ("class:dim", f" (v{version})")]]
+
+
+def header_cell(fields: list[tuple[str, str]]) -> list[Line]:
+    """The session's details, printed once it has opened."""
+    return [[("class:dim", f"  {label}: "), ("", safe(value))] for label, value in fields]

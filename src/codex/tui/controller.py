@@ -18,7 +18,6 @@ from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
-from codex import __version__
 from codex.agent import LoadedRollout, Session, SessionSettings, load_rollout, run_task
 from codex.approvals import ApprovalRequest
 from codex.policies import ApprovalPolicy, ReviewDecision
@@ -75,7 +74,7 @@ class Controller:
         self.session = await cm.__aenter__()
         self._session_cm = cm
         self.transcript = Transcript(self._commit, self.settings.cwd)
-        self._commit(header_cell(__version__, self._header_fields(resume is not None)))
+        self._commit(header_cell(self._header_fields(resume is not None)))
         if resume is not None:
             self._commit(replay_lines(resume))
         self._commit([[]])
