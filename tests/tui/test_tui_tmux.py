@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -48,16 +49,24 @@ def tmux(tmp_path: Path) -> Iterator[Tmux]:
     terminal.kill()
 
 
-def start(tmux: Tmux, entry: str, server: ModelServer, workspace: Path, home: Path,
-          *args: str, extra_env: dict[str, str] | None = None, command: tuple[str, ...] = (),
-          ) -> None:
+def codex_argv(entry: str, server: ModelServer, *args: str) -> list[str]:
     provider = ["-c", "model_provider=loop", "-c", f"model_providers.loop.base_url={server.url}",
                 "-c", "model_providers.loop.wire_api=responses", "-c", "model=test-model"]
+    return [*entry_argv(entry), *provider, *args]
+
+
+def codex_env(entry: str, home: Path, extra_env: dict[str, str] | None = None,
+              ) -> dict[str, str]:
     env = {"PATH": os.environ["PATH"], "HOME": str(home.parent), "CODEX_HOME": str(home),
            "TERM": "xterm-256color", "LANG": "C.UTF-8", **(extra_env or {})}
     if entry == "python":
         env["PYTHONPATH"] = str(REPO / "src")
-    tmux.start([*entry_argv(entry), *provider, *command, *args], env, workspace)
+    return env
+
+
+def start(tmux: Tmux, entry: str, server: ModelServer, workspace: Path, home: Path,
+          *args: str, extra_env: dict[str, str] | None = None) -> None:
+    tmux.start(codex_argv(entry, server, *args), codex_env(entry, home, extra_env), workspace)
 
 
 def codex_home(tmp_path: Path) -> Path:
@@ -203,3 +212,26 @@ def test_term_dumb_is_refused_with_a_pointer_to_exec(model_server: ModelServer,
           extra_env={"TERM": "dumb"})
     text = tmux.wait_text("EXITED=")
     assert "EXITED=2" in text and "TERM=dumb" in text and "codex exec" in text
+
+
+@pytest.mark.parametrize("entry", ENTRIES)
+def test_ctrl_z_suspends_with_a_sane_terminal_and_fg_resumes(
+        model_server: ModelServer, workspace: Path, tmp_path: Path, tmux: Tmux,
+        entry: str) -> None:
+    home = codex_home(tmp_path)
+    tmux.shell(codex_env(entry, home), workspace)
+    tmux.wait(lambda t: t.strip().endswith("$"), "the shell prompt")
+    tmux.type(shlex.join(codex_argv(entry, model_server)))
+    tmux.keys("Enter")
+    tmux.wait_text("⏎ send")
+    tmux.keys("C-z")
+    tmux.wait_text("Stopped")
+    tmux.type("stty -a; echo STTY-DONE")
+    tmux.keys("Enter")
+    text = tmux.wait_text("STTY-DONE\n")
+    stty = text.split("Stopped")[-1]
+    assert re.search(r"(?<!-)icanon", stty) and re.search(r"(?<![-\w])echo\b", stty), stty
+    tmux.type("fg")
+    tmux.keys("Enter")
+    tmux.type("back again")
+    tmux.wait_text(PROMPT_MARK + "back again")

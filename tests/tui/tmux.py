@@ -34,6 +34,13 @@ class Tmux:
                   "-y", str(self.rows), "bash", "--norc", "--noprofile", "-c", script)
         self._run("set-option", "-t", "t", "history-limit", "10000")
 
+    def shell(self, env: dict[str, str], cwd: Path) -> None:
+        """An interactive shell with job control (for Ctrl-Z / fg)."""
+        exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
+        self._run("-f", "/dev/null", "new-session", "-d", "-s", "t", "-x", str(self.columns),
+                  "-y", str(self.rows), "-c", str(cwd),
+                  f"env -i {exports} PS1='$ ' bash --norc --noprofile -i")
+
     def keys(self, *keys: str) -> None:
         """tmux key names (Enter, Escape, C-c, ...)."""
         self._run("send-keys", "-t", "t", *keys)
