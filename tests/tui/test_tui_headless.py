@@ -198,6 +198,10 @@ def test_at_opens_file_search_and_inserts_the_path(model_server: ModelServer,
     async def body(h: Harness, broker: ApprovalBroker) -> None:
         h.keys("open @hewo")
         await h.wait_text("src/hello_world.py")
+        h.keys(ESC)  # closes the popup
+        await h.wait_for(lambda: "src/hello_world.py" not in h.terminal.text(), what="closed")
+        h.keys("r")  # typing opens it again
+        await h.wait_text("src/hello_world.py")
         h.keys("\t")
         await h.wait_for(lambda: h.app.buffer.text == "open src/hello_world.py ",
                          what="inserted path")

@@ -63,6 +63,7 @@ class TuiApp:
         self.quit_armed_until = 0.0
         self.popup_index = 0
         self.failure: str | None = None
+        self.dismissed: str | None = None  # the text the popup was closed at (Esc)
         self._files: list[str] | None = None
         self.buffer = Buffer(multiline=True, history=history, on_text_changed=self._changed)
         self.app: Application[int] = Application(
@@ -155,6 +156,8 @@ class TuiApp:
 
     def _popup_items(self) -> list[tuple[str, str]]:
         """(value to insert, description) for the slash or `@` popup; empty when closed."""
+        if self.dismissed == self.buffer.text:
+            return []
         text = self.buffer.document.text_before_cursor
         if text.startswith("/") and " " not in text and "\n" not in text:
             return [("/" + name, slash.COMMANDS[name]) for name in slash.matching(text[1:])]
@@ -258,9 +261,7 @@ class TuiApp:
         @kb.add("escape", filter=~approving)
         def _escape(event: KeyPressEvent) -> None:
             if self._popup_items():
-                self.buffer.text = self.buffer.text + " " if self.buffer.text.startswith(
-                    "/") else self.buffer.text
-                self.buffer.cursor_position = len(self.buffer.text)
+                self.dismissed = self.buffer.text  # hidden until the text changes
             elif self.controller.interrupt():
                 self.app.invalidate()
 
