@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from typer import _click
 
 from codex.cli.common import load_effective_config
+
+if TYPE_CHECKING:
+    from codex.agent import LoadedRollout
 
 EXIT_USAGE = 2
 
@@ -76,15 +79,14 @@ def refuse_without_terminal() -> None:
         raise typer.Exit(EXIT_USAGE)
 
 
-def start(ctx: typer.Context, *, prompt: str | None, resume: object = None) -> int:
+def start(ctx: typer.Context, *, prompt: str | None, resume: LoadedRollout | None = None) -> int:
     """Run the UI with the invocation's config; the exit code."""
     refuse_without_terminal()
     cfg = load_effective_config(ctx)
-    from codex.agent import LoadedRollout
+    from codex.cli.audit_cmd import open_audit_log
     from codex.tui.launch import launch
 
-    return launch(cfg, prompt=prompt,
-                  resume=resume if isinstance(resume, LoadedRollout) else None)
+    return launch(cfg, prompt=prompt, resume=resume, audit=open_audit_log(cfg))
 
 
 def prompt_command() -> _click.Command:

@@ -3,7 +3,8 @@
 Public interface (used by `codex.cli.tui_cmd`, which imports it only when the UI starts):
 
     from codex.tui.launch import launch
-    code = launch(effective_config, prompt="..." | None, resume=LoadedRollout | None)
+    code = launch(effective_config, prompt="..." | None, resume=LoadedRollout | None,
+                  audit=AuditLog | None)
 
 The UI is one more front end on the core: prompts go to `codex.agent.run_task`, events come
 back as `codex.protocol` types and are drawn as history cells, approvals reach the

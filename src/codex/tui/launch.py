@@ -12,6 +12,7 @@ import dataclasses
 import sys
 
 from codex.agent import LoadedRollout, SessionSettings
+from codex.audit import AuditLog
 from codex.config import EffectiveConfig
 from codex.config.workdir import resolve_roots
 from codex.tui.approval import ApprovalBroker
@@ -19,9 +20,9 @@ from codex.tui.controller import Controller
 from codex.tui.history import PromptHistory
 
 
-def launch(cfg: EffectiveConfig, *, prompt: str | None, resume: LoadedRollout | None) -> int:
-    """Run the TUI for `cfg`; see the module docstring."""
-    from codex.cli.audit_cmd import open_audit_log
+def launch(cfg: EffectiveConfig, *, prompt: str | None, resume: LoadedRollout | None,
+           audit: AuditLog | None) -> int:
+    """Run the TUI for `cfg` (decisions recorded in `audit`); see the module docstring."""
     from codex.model import MissingApiKeyError, ProviderConfigError, resolve_provider
 
     try:
@@ -36,7 +37,7 @@ def launch(cfg: EffectiveConfig, *, prompt: str | None, resume: LoadedRollout | 
         cfg.sources.get("model", "default") == "default" else cfg.model
     settings = SessionSettings.from_config(
         cfg, provider=provider, provider_id=provider.id, approver=broker,
-        audit=open_audit_log(cfg), model=chosen, max_turns=cfg.agent_max_turns)
+        audit=audit, model=chosen, max_turns=cfg.agent_max_turns)
     settings = dataclasses.replace(settings, originator="codex_tui")
     return asyncio.run(_main(cfg, settings, broker, prompt, resume))
 
