@@ -109,9 +109,9 @@ def test_long_answer_stays_in_scrollback_and_resume_shows_it(
     again = Tmux(tmp_path / "tmux2.sock")
     try:
         start(again, entry, model_server, workspace, home, "resume", "--last")
-        text = again.wait_text("⏎ send")
-        assert "print sixty rows" in text and "row 059 of the answer" in text
-        assert "(resumed)" in text
+        again.wait_text("(resumed)")
+        text = again.wait_text("row 059 of the answer")
+        assert "print sixty rows" in text and "⏎ send" in text
     finally:
         again.kill()
 
