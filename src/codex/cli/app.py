@@ -127,7 +127,8 @@ class LazyCommandGroup(TyperGroup):
 app = typer.Typer(
     cls=LazyCommandGroup,
     name="codex",
-    help="codex: a secure, terminal-native AI coding agent.",
+    help="codex: a secure, terminal-native AI coding agent. `codex` or `codex \"PROMPT\"` "
+         "opens the interactive UI; the commands below do one job each.",
     epilog=EPILOG,
     invoke_without_command=True,
     add_completion=False,
