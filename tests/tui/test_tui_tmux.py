@@ -235,3 +235,34 @@ def test_ctrl_z_suspends_with_a_sane_terminal_and_fg_resumes(
     tmux.keys("Enter")
     tmux.type("back again")
     tmux.wait_text(PROMPT_MARK + "back again")
+
+
+def record_session(home: Path, workspace: Path, prompt: str, answer: str) -> str:
+    """A finished session on disk, written with the core's own rollout writer."""
+    from codex.agent.rollout import RolloutWriter, new_session_id
+    from codex.model import Message
+
+    session_id = new_session_id()
+    writer = RolloutWriter.create(home, session_id, {
+        "id": session_id, "cwd": str(workspace), "model": "test-model",
+        "model_provider": "loop"})
+    writer.append_items((Message("user", prompt), Message("assistant", answer)))
+    writer.close()
+    return session_id
+
+
+@pytest.mark.parametrize("entry", ENTRIES)
+def test_resume_picker_searches_and_continues(model_server: ModelServer, workspace: Path,
+                                              tmp_path: Path, tmux: Tmux, entry: str) -> None:
+    home = codex_home(tmp_path)
+    record_session(home, workspace, "explain the parser", "It parses.")
+    record_session(home, workspace, "fix the flaky test", "Fixed it.")
+    start(tmux, entry, model_server, workspace, home, "resume")
+    tmux.wait_text("Resume a previous session")
+    screen = tmux.screen()
+    assert "explain the parser" in screen and "fix the flaky test" in screen
+    tmux.type("parser")
+    tmux.wait(lambda t: "fix the flaky test" not in tmux.screen(), "the list to filter")
+    tmux.keys("Enter")
+    text = tmux.wait_text("It parses.")
+    assert "(resumed)" in text and "fix the flaky test" not in text
