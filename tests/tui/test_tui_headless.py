@@ -16,7 +16,7 @@ from codex.audit import AuditLog
 from codex.audit.query import read_entries
 from codex.policies import ApprovalPolicy
 from codex.tui.approval import ApprovalBroker
-from codex.tui.lines import PROMPT_MARK
+from codex.tui.lines import PROMPT_MARK, plain
 from support.model_server import (
     Call,
     ModelServer,
@@ -380,3 +380,22 @@ def test_osc9_notifications_when_enabled(model_server: ModelServer, dirs: tuple[
         assert [n in raw for n in expected] == [enabled, enabled]
 
     drive(model_server, dirs, body, approval=ApprovalPolicy.UNTRUSTED, notifications=enabled)
+
+
+def test_finished_lines_are_committed_while_the_answer_streams(
+        model_server: ModelServer, dirs: tuple[Path, Path]) -> None:
+    text = Text("line one\nline two\npartial rest", chunks=("line one\n", "line two\n",
+                                                          "partial", " rest"))
+    model_server.enqueue(responses_reply(text).stall_after(7, 3))  # pause after "partial"
+
+    async def body(h: Harness, broker: ApprovalBroker) -> None:
+        h.keys("stream\r")
+        await h.wait_text("partial")
+        assert h.controller.running  # still streaming: the pause is on
+        assert [plain(line) for line in h.controller.transcript.live()] == ["partial"]
+        assert h.terminal.text().count("line one") == 1
+        await turn_done(h)
+        final = h.terminal.text()
+        assert final.count("line one") == final.count("partial rest") == 1
+
+    drive(model_server, dirs, body)
