@@ -70,7 +70,7 @@ class Tmux:
         self.counter += 1
         window = f"w{self.counter}"
         exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in subject.env.items())
-        script = f"cd {shlex.quote(str(cwd))}; exec env -i {exports} {shlex.join(subject.argv)}"
+        script = f"cd {shlex.quote(str(cwd))}; env -i {exports} {shlex.join(subject.argv)}"
         start = time.perf_counter()
         self.run("new-window", "-d", "-n", window, "-t", "bench", "sh", "-c",
                  script + "; sleep 30")
