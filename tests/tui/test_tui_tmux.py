@@ -75,6 +75,11 @@ def codex_home(tmp_path: Path) -> Path:
     return home
 
 
+def assert_sane(stty: str) -> None:
+    """`stty -a` output of a terminal left in cooked mode with echo on."""
+    assert re.search(r"(?<!-)icanon", stty) and re.search(r"(?<![-\w])echo\b", stty), stty
+
+
 def status_rows(text: str) -> int:
     return sum(1 for line in text.splitlines() if line.startswith("test-model · profile"))
 
@@ -101,8 +106,7 @@ def test_long_answer_stays_in_scrollback_and_resume_shows_it(
     tmux.wait_text("press Ctrl-C again to quit")
     tmux.keys("C-c")
     text = tmux.wait_text("EXITED=0")
-    stty = text.split("EXITED=0")[-1]
-    assert re.search(r"(?<!-)icanon", stty) and re.search(r"(?<![-\w])echo\b", stty), stty
+    assert_sane(text.split("EXITED=0")[-1])
     assert "codex resume " in text
 
     tmux.kill()
@@ -229,8 +233,7 @@ def test_ctrl_z_suspends_with_a_sane_terminal_and_fg_resumes(
     tmux.type("stty -a; echo STTY-DONE")
     tmux.keys("Enter")
     text = tmux.wait_text("STTY-DONE\n")
-    stty = text.split("Stopped")[-1]
-    assert re.search(r"(?<!-)icanon", stty) and re.search(r"(?<![-\w])echo\b", stty), stty
+    assert_sane(text.split("Stopped")[-1])
     tmux.type("fg")
     tmux.keys("Enter")
     tmux.type("back again")
