@@ -12,7 +12,7 @@ import asyncio
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -104,7 +104,7 @@ class Harness:
     app: TuiApp
     controller: Controller
     task: asyncio.Task[int]
-    exit_code: list[int] = field(default_factory=list)
+    seen_turn: object = None  # the last turn `turn_done` saw finish
 
     def keys(self, data: str) -> None:
         self.pipe.send_text(data)
@@ -123,6 +123,17 @@ class Harness:
 
     async def wait_text(self, text: str, timeout: float = 60.0) -> None:
         await self.wait_for(lambda: text in self.terminal.text(), timeout, repr(text))
+
+    async def turn_done(self) -> None:
+        """Wait until a turn newer than the last one waited for has finished (a short turn
+        may start and end between two polls, so `running` alone is not enough)."""
+        def finished() -> bool:
+            turn = self.controller.turn
+            return turn is not None and turn is not self.seen_turn and turn.done()
+
+        await self.wait_for(finished, what="a turn to finish")
+        self.seen_turn = self.controller.turn
+        await self.settle(0.2)
 
     async def settle(self, seconds: float = 0.3) -> None:
         await asyncio.sleep(seconds)

@@ -75,19 +75,13 @@ def sent_texts(server: ModelServer) -> list[str]:
     return texts
 
 
-async def turn_done(h: Harness) -> None:
-    await h.wait_for(lambda: h.controller.running, what="the turn to start")
-    await h.wait_for(lambda: not h.controller.running, what="the turn to end")
-    await h.settle(0.2)
-
-
 def test_answer_streams_into_scrollback_once(model_server: ModelServer,
                                              dirs: tuple[Path, Path]) -> None:
     model_server.enqueue(responses_text("# Plan\n\nFirst **bold** line\n- item one\n- item two"))
 
     async def body(h: Harness, broker: ApprovalBroker) -> None:
         h.keys("hello codex\r")
-        await turn_done(h)
+        await h.turn_done()
         text = h.terminal.text()
         for line in ("# Plan", "First bold line", "- item one", "- item two",
                      PROMPT_MARK + "hello codex"):
@@ -103,9 +97,9 @@ def test_multiline_composer_and_history(model_server: ModelServer,
 
     async def body(h: Harness, broker: ApprovalBroker) -> None:
         h.keys("first" + CTRL_J + "line\r")  # Ctrl-J: a newline, Enter: send
-        await turn_done(h)
+        await h.turn_done()
         h.keys("second" + ESC + "\rline\r")  # Alt-Enter: a newline too
-        await turn_done(h)
+        await h.turn_done()
         h.keys("\x1b[A")  # Up: the last prompt
         await h.wait_for(lambda: h.app.buffer.text == "second\nline", what="history up")
         h.keys("\x1b[A\x1b[A")
@@ -155,7 +149,7 @@ def test_paste_is_one_event_and_long_pastes_are_sent_whole(model_server: ModelSe
         assert h.app.buffer.text == "look: [Pasted Content 5000 chars]"
         assert not model_server.requests
         h.keys("\r")
-        await turn_done(h)
+        await h.turn_done()
 
     drive(model_server, dirs, body)
     assert sent_texts(model_server) == ["look: " + big]
@@ -232,7 +226,7 @@ def test_approval_answers_reach_the_guard_chain(model_server: ModelServer,
         assert "$ touch made.txt" in screen and "profile workspace-write" in screen
         assert "reason:" in screen
         h.keys(key)
-        await turn_done(h)
+        await h.turn_done()
         assert h.terminal.text().count(line) == 1
 
     drive(model_server, dirs, body, approval=ApprovalPolicy.UNTRUSTED, audit=True)
@@ -250,7 +244,7 @@ def test_ctrl_c_on_an_approval_aborts_the_turn(model_server: ModelServer,
         h.keys("make it\r")
         await h.wait_text("Allow codex to run this command?")
         h.keys(CTRL_C)
-        await turn_done(h)
+        await h.turn_done()
         assert "✗ You aborted the turn at touch made.txt" in h.terminal.text()
 
     drive(model_server, dirs, body, approval=ApprovalPolicy.UNTRUSTED)
@@ -270,7 +264,7 @@ def test_queued_approvals_show_one_at_a_time(model_server: ModelServer,
         h.keys("y")
         await h.wait_for(lambda: len(broker.queue) == 1, what="one left")
         h.keys("n")
-        await turn_done(h)
+        await h.turn_done()
 
     drive(model_server, dirs, body, approval=ApprovalPolicy.UNTRUSTED)
     assert [(dirs[0] / n).exists() for n in ("a.txt", "b.txt")].count(True) == 1
@@ -289,7 +283,7 @@ def test_esc_interrupts_a_stream_and_ctrl_c_twice_quits(model_server: ModelServe
         await h.wait_text("interrupted")
         await h.wait_for(lambda: not h.controller.running, timeout=5, what="stopped")
         h.keys("again\r")
-        await turn_done(h)
+        await h.turn_done()
         assert "next turn fine" in h.terminal.text()
         h.keys("typed")
         h.keys(CTRL_C)  # 1: clears the composer
@@ -356,7 +350,7 @@ def test_model_output_cannot_drive_the_terminal(model_server: ModelServer,
 
     async def body(h: Harness, broker: ApprovalBroker) -> None:
         h.keys("hi\r")
-        await turn_done(h)
+        await h.turn_done()
         raw = "".join(h.terminal.raw)
         assert "\x1b]0;pwned" not in raw and "\x1b[2J" not in raw
         assert "\\x1b]0;pwned\\x07" in h.terminal.text()
@@ -374,7 +368,7 @@ def test_osc9_notifications_when_enabled(model_server: ModelServer, dirs: tuple[
         h.keys("go\r")
         await h.wait_text("Allow codex to run this command?")
         h.keys("n")
-        await turn_done(h)
+        await h.turn_done()
         raw = "".join(h.terminal.raw)
         expected = ["\x1b]9;codex: approval needed\x07", "\x1b]9;codex: turn finished\x07"]
         assert [n in raw for n in expected] == [enabled, enabled]
@@ -391,10 +385,11 @@ def test_finished_lines_are_committed_while_the_answer_streams(
     async def body(h: Harness, broker: ApprovalBroker) -> None:
         h.keys("stream\r")
         await h.wait_text("partial")
+        await h.wait_text("line two")  # committed (the flush runs just behind the redraw)
         assert h.controller.running  # still streaming: the pause is on
         assert [plain(line) for line in h.controller.transcript.live()] == ["partial"]
         assert h.terminal.text().count("line one") == 1
-        await turn_done(h)
+        await h.turn_done()
         final = h.terminal.text()
         assert final.count("line one") == final.count("partial rest") == 1
 

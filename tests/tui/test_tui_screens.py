@@ -160,8 +160,7 @@ def test_replayed_rollout(model_server: ModelServer, workspace: Path, tmp_path: 
         h, ctx = await start(loop_settings(model_server, workspace, home, broker), broker,
                              columns=columns)
         h.keys("what is here?\r")
-        await h.wait_for(lambda: h.controller.running, what="start")
-        await h.wait_for(lambda: not h.controller.running, what="end")
+        await h.turn_done()
         await stop(h, ctx)
 
     async def again() -> str:
