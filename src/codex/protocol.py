@@ -254,7 +254,15 @@ class LiveFileDiff(_Event):
     diff: str
 
 
-LiveEvent = LiveTextDelta | LiveRetry | LiveCommandOutput | LiveFileDiff
+class LiveRequestUsage(_Event):
+    """Tokens of one model request (display only): its input is the conversation so far,
+    which is how full the context window is (the interactive UI's "N% context left")."""
+
+    type: Literal["live.request_usage"] = "live.request_usage"
+    usage: TokenUsage
+
+
+LiveEvent = LiveTextDelta | LiveRetry | LiveCommandOutput | LiveFileDiff | LiveRequestUsage
 AgentEvent = ThreadEvent | LiveEvent
 
 # ---------------------------------------------------------------------------------------------

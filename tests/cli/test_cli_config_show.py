@@ -40,19 +40,16 @@ def test_human_output_names_each_source(run_codex: RunCodex, codex_home: Path) -
     assert "# config profile: p" in result.stdout
 
 
-def test_codex_cli_config_loads_with_a_warning(run_codex: RunCodex, codex_home: Path) -> None:
+def test_codex_cli_config_loads_without_warnings(run_codex: RunCodex, codex_home: Path) -> None:
     (codex_home / "config.toml").write_text(
         'model = "gpt-5-codex"\nmodel_reasoning_effort = "high"\n[tui]\nnotifications = true\n')
     result = run_codex("config", "show", "--json")
     assert result.returncode == 0
     warnings = [line for line in result.stderr.splitlines() if "warning" in line]
-    assert warnings == [
-        f"codex: warning: {codex_home / 'config.toml'}: ignoring keys codex does not use: "
-        "tui (line 3)"
-    ]
+    assert warnings == []  # both keys are codex's now
     shown = json.loads(result.stdout)
-    assert shown["warnings"] == [warnings[0].removeprefix("codex: warning: ")]
     assert shown["config"]["model_reasoning_effort"] == "high"  # the reasoning effort sent
+    assert shown["config"]["tui"]["notifications"] is True  # `[tui]` is the interactive UI's
 
 
 def _fails(result: subprocess.CompletedProcess[str], expected: str) -> None:

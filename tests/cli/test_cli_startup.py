@@ -10,7 +10,7 @@ from codex import __version__
 
 RunCodex = Callable[..., subprocess.CompletedProcess[str]]
 
-HEAVY = ("typer", "pydantic", "httpx", "rich", "click", "wasmtime")
+HEAVY = ("typer", "pydantic", "httpx", "rich", "click", "wasmtime", "prompt_toolkit")
 
 PROBE = """
 import sys
@@ -46,12 +46,21 @@ def test_version_flags(run_codex: RunCodex) -> None:
         assert (result.returncode, result.stdout) == (0, f"codex {__version__}\n")
 
 
-def test_no_command_prints_help(run_codex: RunCodex) -> None:
-    result = run_codex()
+def test_help_lists_the_commands(run_codex: RunCodex) -> None:
+    result = run_codex("--help")
     assert result.returncode == 0
     for word in ("Usage: codex", "--profile", "--config-profile", "doctor", "profiles",
-                 "config", "completion"):
+                 "config", "completion", "resume", "--ask-for-approval", "--full-auto"):
         assert word in result.stdout
+
+
+def test_no_command_without_a_terminal_points_to_exec(run_codex: RunCodex) -> None:
+    """`codex` and `codex "PROMPT"` start the interactive UI, which needs a terminal."""
+    for args in ((), ("explain this repo",)):
+        result = run_codex(*args)
+        assert result.returncode == 2
+        assert result.stderr.count("\n") == 1 and "codex exec" in result.stderr
+        assert result.stdout == ""
 
 
 def test_usage_errors_exit_2(run_codex: RunCodex) -> None:

@@ -214,6 +214,22 @@ class Session:
         self._item_counter += 1
         return item_id
 
+    def reconfigure(self, *, model: str | None = None,
+                    sandbox_policy: SandboxPolicy | None = None,
+                    approval_policy: ApprovalPolicy | None = None) -> None:
+        """Switch the model or the policies between turns (the interactive UI's /model,
+        /profile, /approvals); the next task's `turn_context` line records the new values."""
+        settings = self.settings
+        self.settings = dataclasses.replace(
+            settings, model=model or settings.model,
+            sandbox_policy=sandbox_policy or settings.sandbox_policy,
+            approval_policy=approval_policy or settings.approval_policy)
+        self.tool_context = dataclasses.replace(
+            self.tool_context, sandbox_policy=self.settings.sandbox_policy,
+            approval_policy=self.settings.approval_policy)
+        if self.tool_context.guard is not None:
+            self.tool_context.guard.approvals.policy = self.settings.approval_policy
+
     def record(self, item: InputItem) -> None:
         """Scrub `item`, add it to the history and write it to the rollout."""
         clean = scrub_item(item, self.scrubber)

@@ -53,6 +53,7 @@ from codex.protocol import (
     ItemStarted,
     ItemUpdated,
     LiveCommandOutput,
+    LiveRequestUsage,
     LiveRetry,
     LiveTextDelta,
     TodoListItem,
@@ -173,11 +174,13 @@ async def _request(turn: _Turn, user_input: UserInput) -> list[ToolCall]:
 def _add_usage(turn: _Turn, completed: Completed) -> None:
     usage = completed.usage
     if usage is not None:
-        turn.usage = turn.usage.plus(TokenUsage(
+        added = TokenUsage(
             input_tokens=usage.input_tokens, cached_input_tokens=usage.cached_input_tokens,
             cache_write_input_tokens=usage.cache_write_input_tokens,
             output_tokens=usage.output_tokens,
-            reasoning_output_tokens=usage.reasoning_output_tokens))
+            reasoning_output_tokens=usage.reasoning_output_tokens)
+        turn.emit(LiveRequestUsage(usage=added))
+        turn.usage = turn.usage.plus(added)
     if completed.status == "incomplete":
         turn.emit(ItemCompleted(item=ErrorItem(
             id=turn.session.next_item_id(),

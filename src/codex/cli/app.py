@@ -10,6 +10,7 @@ of `codex exec`, filelock of `codex execpolicy`, ...).
 from __future__ import annotations
 
 import importlib
+import json
 import os
 from pathlib import Path
 from typing import Annotated
@@ -74,6 +75,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                        "remove)."),
     "mcp-server": ("mcp_server_cmd", "Run codex as an MCP server over stdio, with the tools "
                                      "codex and codex-reply."),
+    "resume": ("tui_cmd", "Continue a previous interactive session (a picker when no session "
+                          "is named)."),
 }
 
 EPILOG = (
@@ -127,6 +130,11 @@ class LazyCommandGroup(TyperGroup):
 
             # TyperGroup suggests only among loaded commands, i.e. none.
             matches = get_close_matches(args[0], COMMANDS) if args else []
+            if args and not matches and not args[0].startswith("-"):
+                # `codex "PROMPT"`: a first word that names no command starts the UI.
+                from codex.cli.tui_cmd import prompt_command
+
+                return "prompt", prompt_command(), args
             if matches and "Did you mean" not in exc.message:
                 suggestions = ", ".join(repr(match) for match in matches)
                 exc.message = f"{exc.message.rstrip('.')}. Did you mean {suggestions}?"
@@ -136,7 +144,8 @@ class LazyCommandGroup(TyperGroup):
 app = typer.Typer(
     cls=LazyCommandGroup,
     name="codex",
-    help="codex: a secure, terminal-native AI coding agent.",
+    help="codex: a secure, terminal-native AI coding agent. `codex` or `codex \"PROMPT\"` "
+         "opens the interactive UI; the commands below do one job each.",
     epilog=EPILOG,
     invoke_without_command=True,
     add_completion=False,
@@ -185,6 +194,20 @@ def main_options(
         typer.Option("-C", "--cd", metavar="DIR", help="Work in DIR instead of the current "
                      "directory."),
     ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option("-m", "--model", metavar="MODEL", help="The model to use."),
+    ] = None,
+    ask_for_approval: Annotated[
+        str | None,
+        typer.Option("-a", "--ask-for-approval", metavar="POLICY",
+                     help="When to ask before running a command: untrusted, on-failure, "
+                          "on-request, never."),
+    ] = None,
+    full_auto: Annotated[
+        bool,
+        typer.Option("--full-auto", help="Shortcut for -s workspace-write -a on-request."),
+    ] = False,
     version: Annotated[
         bool,
         typer.Option("--version", "-V", callback=_version_callback, is_eager=True,
@@ -192,17 +215,24 @@ def main_options(
     ] = False,
 ) -> None:
     """codex: a secure, terminal-native AI coding agent."""
-    if ctx.invoked_subcommand is None and not ctx.resilient_parsing:
-        # No command yet: the interactive UI comes later, so teach the commands instead.
-        typer.echo(ctx.get_help())
-        raise typer.Exit(0)
+    if full_auto:
+        ask_for_approval = ask_for_approval or "on-request"
+        sandbox = sandbox or ("workspace-write" if not profile else None)
+    # -m and -a are config values given as flags (the TOML string form keeps them strings).
+    flags = tuple(f"{key}={json.dumps(value)}" for key, value in
+                  (("model", model), ("approval_policy", ask_for_approval)) if value)
     ctx.obj = GlobalOptions(
-        overrides=tuple(config or ()),
+        overrides=(*(config or ()), *flags),
         config_profile=config_profile,
         security_profile=profile,
         sandbox_mode=sandbox,
         cd=cd,
     )
+    if ctx.invoked_subcommand is None and not ctx.resilient_parsing:
+        # No command: the interactive UI (its modules load only now).
+        from codex.cli.tui_cmd import start
+
+        raise typer.Exit(start(ctx, prompt=None))
 
 
 def run(args: list[str]) -> int:

@@ -39,7 +39,14 @@ GLOBAL_OPTIONS: dict[str, tuple[str, bool, bool]] = {
     "--sandbox": ("sandbox_mode", True, False),
     "-C": ("cd", True, False),
     "--cd": ("cd", True, False),
+    # The interactive UI's root options: rare before `sandbox`, so typer handles them there.
+    "-m": ("model", True, False),
+    "--model": ("model", True, False),
+    "-a": ("ask_for_approval", True, False),
+    "--ask-for-approval": ("ask_for_approval", True, False),
+    "--full-auto": ("full_auto", False, False),
 }
+_TYPER_ONLY = frozenset({"model", "ask_for_approval", "full_auto"})
 SANDBOX_OPTIONS: dict[str, tuple[str, bool, bool]] = {
     "--profile": ("profile", True, False),
     "-p": ("profile", True, False),
@@ -76,7 +83,7 @@ def parse(argv: list[str]) -> FastInvocation | None:
     if os.environ.get(COMPLETE_VAR):
         return None
     head = _parse_options(argv, GLOBAL_OPTIONS)
-    if head is None or not head.rest or head.rest[0] != COMMAND:
+    if head is None or not head.rest or head.rest[0] != COMMAND or _TYPER_ONLY & head.values.keys():
         return None
     tail = _parse_options(head.rest[1:], SANDBOX_OPTIONS)
     if tail is None:

@@ -194,6 +194,13 @@ class HistoryConfig(Section):
     max_bytes: int | None = Field(default=None, ge=0)
 
 
+class TuiConfig(Section):
+    """`[tui]`: the interactive UI. `notifications`: an OSC 9 desktop notification when an
+    approval is needed or a turn ends."""
+
+    notifications: bool = False
+
+
 class AuditConfig(Section):
     """`[audit]` (ours): the hash-chained log of every allow/deny decision."""
 
@@ -236,6 +243,9 @@ class Settings(Section):
     project_doc_max_bytes: int = Field(default=32 * 1024, ge=0)
     project_doc_fallback_filenames: list[str] = Field(default_factory=list)
     notify: list[str] | None = None
+    tui: TuiConfig = Field(default_factory=TuiConfig)
+    # Tokens the model can attend to; the interactive UI shows "N% context left" when known.
+    model_context_window: int | None = Field(default=None, gt=0)
     audit: AuditConfig = Field(default_factory=AuditConfig)
     # `[plugins.<id>]` (ours): WASM plugin grants, validated and edited by codex.plugins.grants.
     plugins: dict[str, dict[str, Any]] = Field(default_factory=dict)

@@ -1,0 +1,271 @@
+"""End to end in tmux: the Python entry point and the native binary, against the loopback
+model server, in a real terminal (scrollback, keys, bracketed paste, resize, `stty`)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from tmux import Tmux
+
+from codex.tui.lines import PROMPT_MARK
+from e2e.e2e_helpers import REPO, host_triple
+from support.model_server import Call, ModelServer, Text, responses_reply, responses_text
+from support.procs import pids_with
+
+pytestmark = pytest.mark.timeout(180)
+ENTRIES = ["python", "native"]
+
+
+def entry_argv(entry: str) -> list[str]:
+    if entry == "python":
+        return [sys.executable, "-m", "codex"]
+    binary = REPO / "vendor" / host_triple() / "codex" / "codex"
+    if not binary.exists():
+        pytest.fail(f"{binary} is missing: build it with `python3 npm/scripts/build_native.py` "
+                    "(dev/test does this before the test suites)")
+    return [str(binary)]
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    path = tmp_path / "ws"
+    path.mkdir()
+    subprocess.run(["git", "init", "-q", str(path)], check=True)
+    return path
+
+
+@pytest.fixture
+def tmux(tmp_path: Path) -> Iterator[Tmux]:
+    terminal = Tmux(tmp_path / "tmux.sock")
+    yield terminal
+    terminal.kill()
+
+
+def codex_argv(entry: str, server: ModelServer, *args: str) -> list[str]:
+    provider = ["-c", "model_provider=loop", "-c", f"model_providers.loop.base_url={server.url}",
+                "-c", "model_providers.loop.wire_api=responses", "-c", "model=test-model"]
+    return [*entry_argv(entry), *provider, *args]
+
+
+def codex_env(entry: str, home: Path, extra_env: dict[str, str] | None = None,
+              ) -> dict[str, str]:
+    env = {"PATH": os.environ["PATH"], "HOME": str(home.parent), "CODEX_HOME": str(home),
+           "TERM": "xterm-256color", "LANG": "C.UTF-8", **(extra_env or {})}
+    if entry == "python":
+        env["PYTHONPATH"] = str(REPO / "src")
+    return env
+
+
+def start(tmux: Tmux, entry: str, server: ModelServer, workspace: Path, home: Path,
+          *args: str, extra_env: dict[str, str] | None = None) -> None:
+    tmux.start(codex_argv(entry, server, *args), codex_env(entry, home, extra_env), workspace)
+
+
+def codex_home(tmp_path: Path) -> Path:
+    home = tmp_path / "home" / ".codex"
+    home.mkdir(parents=True)
+    return home
+
+
+def assert_sane(stty: str) -> None:
+    """`stty -a` output of a terminal left in cooked mode with echo on."""
+    assert re.search(r"(?<!-)icanon", stty) and re.search(r"(?<![-\w])echo\b", stty), stty
+
+
+def status_rows(text: str) -> int:
+    return sum(1 for line in text.splitlines() if line.startswith("test-model · profile"))
+
+
+@pytest.mark.parametrize("entry", ENTRIES)
+def test_long_answer_stays_in_scrollback_and_resume_shows_it(
+        model_server: ModelServer, workspace: Path, tmp_path: Path, tmux: Tmux,
+        entry: str) -> None:
+    home = codex_home(tmp_path)
+    answer = "\n".join(f"row {i:03} of the answer" for i in range(60))
+    model_server.enqueue(responses_text(answer))
+    start(tmux, entry, model_server, workspace, home)
+    tmux.wait_text("⏎ send")
+    tmux.type("print sixty rows")
+    tmux.keys("Enter")
+    text = tmux.wait_text("row 059 of the answer")
+    tmux.wait(lambda t: "Working" not in t.split("row 059")[-1], "the turn to end")
+    text = tmux.capture()
+    assert "row 000 of the answer" not in tmux.screen()  # scrolled off the screen ...
+    for i in range(60):  # ... into tmux's history, each row exactly once
+        assert text.count(f"row {i:03} of the answer") == 1, i
+    # Ctrl-C twice quits; the terminal is sane afterwards (cooked mode, echo on)
+    tmux.keys("C-c")
+    tmux.wait_text("press Ctrl-C again to quit")
+    tmux.keys("C-c")
+    text = tmux.wait_text("EXITED=0")
+    assert_sane(text.split("EXITED=0")[-1])
+    assert "codex resume " in text
+
+    tmux.kill()
+    again = Tmux(tmp_path / "tmux2.sock")
+    try:
+        start(again, entry, model_server, workspace, home, "resume", "--last")
+        again.wait_text("(resumed)")
+        text = again.wait_text("row 059 of the answer")
+        assert "print sixty rows" in text and "⏎ send" in text
+    finally:
+        again.kill()
+
+
+@pytest.mark.parametrize("entry", ENTRIES)
+@pytest.mark.parametrize(("key", "runs"), [("y", True), ("Escape", False)])
+def test_approval_y_runs_and_esc_does_not(model_server: ModelServer, workspace: Path,
+                                          tmp_path: Path, tmux: Tmux, entry: str, key: str,
+                                          runs: bool) -> None:
+    model_server.enqueue(
+        responses_reply(Call("shell", json.dumps({"command": ["touch", "made.txt"]}), "c1")),
+        responses_text("all done"))
+    start(tmux, entry, model_server, workspace, codex_home(tmp_path), "-s", "workspace-write",
+          "-a", "untrusted",
+          "make the file")
+    tmux.wait_text("Allow codex to run this command?")
+    tmux.keys(key)
+    tmux.wait_text("all done")
+    assert (workspace / "made.txt").exists() is runs
+
+
+@pytest.mark.parametrize("entry", ENTRIES)
+def test_esc_interrupts_and_kills_the_command(model_server: ModelServer, workspace: Path,
+                                              tmp_path: Path, tmux: Tmux, entry: str) -> None:
+    model_server.enqueue(responses_reply(Text("Sleeping."), Call("shell", json.dumps(
+        {"command": ["sleep", "77.5"], "timeout_ms": 600_000}), "c1")))
+    start(tmux, entry, model_server, workspace, codex_home(tmp_path), "--full-auto", "sleep")
+    tmux.wait_text("Running sleep 77.5")
+    tmux.wait(lambda t: bool(pids_with("77.5")), "the command to run")  # control
+    tmux.keys("Escape")
+    tmux.wait_text("interrupted")
+    deadline_text = tmux.wait(lambda t: not pids_with("77.5"), "the command to be killed", 10)
+    assert "Working (" not in tmux.screen(), deadline_text
+
+
+@pytest.mark.parametrize("entry", ENTRIES)
+def test_resize_keeps_one_composer_and_status(model_server: ModelServer, workspace: Path,
+                                              tmp_path: Path, tmux: Tmux, entry: str) -> None:
+    model_server.enqueue(responses_text("short answer"))
+    start(tmux, entry, model_server, workspace, codex_home(tmp_path))
+    tmux.wait_text("⏎ send")
+    tmux.type("hello")
+    tmux.keys("Enter")
+    tmux.wait_text("short answer")
+    for columns, rows in ((50, 20), (100, 30), (40, 24), (80, 24)):
+        tmux.resize(columns, rows)
+        tmux.wait(lambda t, c=columns: status_rows(t) >= 1, f"redraw at {columns}")
+    tmux.type("draft")
+    text = tmux.wait_text(PROMPT_MARK + "draft")
+    assert status_rows(text) == 1, text
+    assert sum(1 for line in text.splitlines() if line.startswith(PROMPT_MARK + "draft")) == 1, text
+
+
+@pytest.mark.parametrize("entry", ENTRIES)
+def test_a_5000_character_paste_reaches_the_model_whole(
+        model_server: ModelServer, workspace: Path, tmp_path: Path, tmux: Tmux,
+        entry: str) -> None:
+    model_server.enqueue(responses_text("received"))
+    pasted = "".join(f"{i:04d}:" + "abcdefghij" * 2 + "\n" for i in range(200))[:5000]
+    start(tmux, entry, model_server, workspace, codex_home(tmp_path))
+    tmux.wait_text("⏎ send")
+    tmux.paste(pasted)
+    tmux.wait_text("[Pasted Content 5000 chars]")
+    tmux.keys("Enter")
+    tmux.wait_text("received")
+    body = json.loads(model_server.requests[0].body)
+    users = [item for item in body["input"] if item.get("role") == "user"]
+    assert users[-1]["content"][0]["text"] == pasted
+
+
+@pytest.mark.parametrize("entry", ENTRIES)
+def test_no_color_means_no_colour_codes(model_server: ModelServer, workspace: Path,
+                                        tmp_path: Path, tmux: Tmux, entry: str) -> None:
+    def coloured(no_color: bool, socket: Path) -> list[str]:
+        terminal = Tmux(socket)
+        model_server.enqueue(responses_text("plain *answer* with `code`"))
+        start(terminal, entry, model_server, workspace, codex_home(socket.parent / socket.stem),
+              "hi", extra_env={"NO_COLOR": "1"} if no_color else {})
+        try:
+            terminal.wait_text("with code")
+            terminal.wait(lambda t: "Working" not in t, "the turn to end")
+            text = terminal.capture(escapes=True)
+        finally:
+            terminal.kill()
+        sgr = re.findall(r"\x1b\[([0-9;]*)m", text)
+        # 39 and 49 restore the default colours (tmux writes them around attribute changes)
+        return [params for params in sgr
+                if re.search(r"(?:^|;)(3[0-8]|4[0-8]|9\d|10\d)(?:;|$)", params)]
+
+    assert coloured(False, tmp_path / "c1.sock")  # control: colour is there by default
+    assert coloured(True, tmp_path / "c2.sock") == []
+
+
+def test_term_dumb_is_refused_with_a_pointer_to_exec(model_server: ModelServer,
+                                                     workspace: Path, tmp_path: Path,
+                                                     tmux: Tmux) -> None:
+    start(tmux, "python", model_server, workspace, codex_home(tmp_path),
+          extra_env={"TERM": "dumb"})
+    text = tmux.wait_text("EXITED=")
+    assert "EXITED=2" in text and "TERM=dumb" in text and "codex exec" in text
+
+
+@pytest.mark.parametrize("entry", ENTRIES)
+def test_ctrl_z_suspends_with_a_sane_terminal_and_fg_resumes(
+        model_server: ModelServer, workspace: Path, tmp_path: Path, tmux: Tmux,
+        entry: str) -> None:
+    home = codex_home(tmp_path)
+    tmux.shell(codex_env(entry, home), workspace)
+    tmux.wait(lambda t: t.strip().endswith("$"), "the shell prompt")
+    tmux.type(shlex.join(codex_argv(entry, model_server)))
+    tmux.keys("Enter")
+    tmux.wait_text("⏎ send")
+    tmux.keys("C-z")
+    tmux.wait_text("Stopped")
+    tmux.type("stty -a; echo STTY-DONE")
+    tmux.keys("Enter")
+    text = tmux.wait_text("STTY-DONE\n")
+    assert_sane(text.split("Stopped")[-1])
+    tmux.type("fg")
+    tmux.keys("Enter")
+    tmux.type("back again")
+    tmux.wait_text(PROMPT_MARK + "back again")
+
+
+def record_session(home: Path, workspace: Path, prompt: str, answer: str) -> str:
+    """A finished session on disk, written with the core's own rollout writer."""
+    from codex.agent.rollout import RolloutWriter, new_session_id
+    from codex.model import Message
+
+    session_id = new_session_id()
+    writer = RolloutWriter.create(home, session_id, {
+        "id": session_id, "cwd": str(workspace), "model": "test-model",
+        "model_provider": "loop"})
+    writer.append_items((Message("user", prompt), Message("assistant", answer)))
+    writer.close()
+    return session_id
+
+
+@pytest.mark.parametrize("entry", ENTRIES)
+def test_resume_picker_searches_and_continues(model_server: ModelServer, workspace: Path,
+                                              tmp_path: Path, tmux: Tmux, entry: str) -> None:
+    home = codex_home(tmp_path)
+    record_session(home, workspace, "explain the parser", "It parses.")
+    record_session(home, workspace, "fix the flaky test", "Fixed it.")
+    start(tmux, entry, model_server, workspace, home, "resume")
+    tmux.wait_text("Resume a previous session")
+    screen = tmux.screen()
+    assert "explain the parser" in screen and "fix the flaky test" in screen
+    tmux.type("parser")
+    tmux.wait(lambda t: "fix the flaky test" not in tmux.screen(), "the list to filter")
+    tmux.keys("Enter")
+    text = tmux.wait_text("It parses.")
+    assert "(resumed)" in text and "fix the flaky test" not in text
