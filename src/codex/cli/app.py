@@ -57,6 +57,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                              "-c overrides, flags)."),
     "audit": ("audit_cmd", "Read, check and locate the audit log."),
     "execpolicy": ("execpolicy_cmd", "Inspect the exec policy (which commands may run)."),
+    "research": ("research_cmd", "Research a question (web search or --corpus DIR) into a "
+                                 "report with checked citations."),
 }
 
 EPILOG = (
