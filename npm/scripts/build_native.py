@@ -81,6 +81,11 @@ NOFOLLOW = (
     "socksio",
 )
 
+# Packages whose data files `codex research` reads at run time (Nuitka copies no data files
+# unless told): the bundled Public Suffix List snapshot, trafilatura's settings, justext's
+# stoplists, courlan's and htmldate's tables.
+PACKAGE_DATA = ("tldextract", "trafilatura", "justext", "courlan", "htmldate")
+
 
 class BuildError(Exception):
     """A build precondition failed; the message says what to do."""
@@ -246,6 +251,7 @@ def nuitka_command(python: Path, entry: Path, out_dir: Path, triple: str) -> lis
         "--no-progressbar",
     ]
     cmd += [f"--nofollow-import-to={name}" for name in NOFOLLOW]
+    cmd += [f"--include-package-data={name}" for name in PACKAGE_DATA]
     cmd.append(str(entry))
     return cmd
 
