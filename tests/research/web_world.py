@@ -23,21 +23,21 @@ SHARED_PARAGRAPH = ("Grid operators report that rooftop solar panels work to shi
                     "many regional markets this decade.")
 
 
-def _paragraphs(seed: str, count: int = 4) -> list[str]:
+def paragraphs(seed: str, count: int = 4) -> list[str]:
     return [f"{seed} paragraph {n}: " + " ".join(
         f"{seed}{n}word{k} about solar energy research detail" for k in range(12)) + "."
         for n in range(count)]
 
 
-def _html(title: str, date: str, paragraphs: list[str], nav: str = "Home | About") -> bytes:
-    body = "".join(f"<p>{p}</p>" for p in paragraphs)
+def html_page(title: str, date: str, texts: list[str], nav: str = "Home | About") -> bytes:
+    body = "".join(f"<p>{p}</p>" for p in texts)
     return (f"<!DOCTYPE html><html><head><title>{title}</title>"
             f'<meta name="date" content="{date}"></head><body><nav>{nav}</nav>'
             f"<article><h1>{title}</h1>{body}</article><footer>footer</footer>"
             "</body></html>").encode()
 
 
-ORIGINAL = [TOPIC, *_paragraphs("original", 5)]
+ORIGINAL = [TOPIC, *paragraphs("original", 5)]
 
 
 @dataclass
@@ -63,39 +63,30 @@ class WebWorld:
         self.api = self._start("127.0.0.1")
         dom = self.sites["127.0.0.2"]
         for n in range(1, 5):
-            dom.pages[f"/article{n}"] = _html(f"Dominant article {n}", f"2024-0{n}-10",
-                                              [TOPIC, *_paragraphs(f"dominant{n}")])
-        dom.pages["/article1"] = _html("Dominant article 1", "2024-01-10",
-                                       [TOPIC, SHARED_PARAGRAPH, *_paragraphs("dominant1")])
-        self.sites["127.0.0.3"].pages["/original"] = _html("Original report", "2023-05-01",
+            dom.pages[f"/article{n}"] = html_page(f"Dominant article {n}", f"2024-0{n}-10",
+                                              [TOPIC, *paragraphs(f"dominant{n}")])
+        dom.pages["/article1"] = html_page("Dominant article 1", "2024-01-10",
+                                       [TOPIC, SHARED_PARAGRAPH, *paragraphs("dominant1")])
+        self.sites["127.0.0.3"].pages["/original"] = html_page("Original report", "2023-05-01",
                                                            ORIGINAL)
-        self.sites["127.0.0.4"].pages["/mirror"] = _html("Original report (mirror)",
+        self.sites["127.0.0.4"].pages["/mirror"] = html_page("Original report (mirror)",
                                                          "2023-05-01", ORIGINAL,
                                                          nav="Mirror | Index")
-        self.sites["127.0.0.5"].pages["/syndicated"] = _html(
+        self.sites["127.0.0.5"].pages["/syndicated"] = html_page(
             "Original report", "2023-05-02",
             [*ORIGINAL, "This article was originally published by the original report."])
         other = self.sites["127.0.0.6"]
-        other.pages["/distinct"] = _html("Another view", "2025-02-01",
-                                         [SHARED_PARAGRAPH, *_paragraphs("distinct")])
-        other.pages["/private/secret"] = _html("Secret", "2025-01-01", _paragraphs("secret"))
+        other.pages["/distinct"] = html_page("Another view", "2025-02-01",
+                                         [SHARED_PARAGRAPH, *paragraphs("distinct")])
+        other.pages["/private/secret"] = html_page("Secret", "2025-01-01", paragraphs("secret"))
         other.pages["/robots.txt"] = b"User-agent: *\nDisallow: /private/\n"
 
     def url(self, host: str, path: str) -> str:
         return self.sites[host].base + path
 
-    @property
-    def page_urls(self) -> list[str]:
-        return [self.url(h, p) for h, s in self.sites.items() for p in s.pages
-                if p != "/robots.txt"]
-
     def page_requests(self) -> list[tuple[str, str]]:
         api = "{}:{}".format(*self.api.server.server_address[:2])
         return [r for r in self.requests if r[0] != api]
-
-    def api_requests(self) -> list[tuple[str, str]]:
-        api = "{}:{}".format(*self.api.server.server_address[:2])
-        return [r for r in self.requests if r[0] == api]
 
     # -- providers -------------------------------------------------------------------------
 
