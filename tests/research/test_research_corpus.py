@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import RunResearch
+from research_helpers import RunResearch, research_argv, research_env
 
 from support.model_server import ModelServer, responses_text
 
@@ -95,3 +95,48 @@ def test_version_imports_no_research_library() -> None:
         "import codex.research.pipeline")], capture_output=True, text=True, timeout=60,
         check=False)
     assert "trafilatura" in control.stdout and "datasketch" in control.stdout
+
+
+def test_plan_is_edited_on_a_terminal_before_it_runs(model_server: ModelServer,
+                                                     tmp_path: Path, codex_home: Path) -> None:
+    import os
+    import pty
+    import select
+    import time
+
+    folder = _corpus(tmp_path)
+    editor = tmp_path / "editor.sh"
+    editor.write_text("#!/bin/sh\nprintf 'edited question about ETag\\n' > \"$1\"\n")
+    editor.chmod(0o755)
+    model_server.enqueue(responses_text(PLAN), responses_text("Stale entries use ETag [1]."))
+    env = research_env(codex_home, EDITOR=str(editor), VISUAL=str(editor), TERM="dumb")
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        research_argv(model_server, ["--corpus", str(folder), "how does the cache expire?"]),
+        stdin=slave, stdout=slave, stderr=slave, env=env, cwd=tmp_path)
+    os.close(slave)
+    output = b""
+    answered = False
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            output += chunk
+        if not answered and b"Run it?" in output:
+            os.write(master, b"e\n")
+            answered = True
+        if proc.poll() is not None and not ready:
+            break
+    proc.wait(timeout=10)
+    os.close(master)
+    text = output.decode(errors="replace")
+    assert proc.returncode == 0, text
+    assert "cache expiry time" in text  # the model's plan was shown
+    assert "searched corpus: 'edited question about ETag'" in text
+    assert "where is the cache stored'" not in text.split("Run it?")[1]

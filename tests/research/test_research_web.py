@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import RunResearch
+from research_helpers import RunResearch
 from web_world import WebWorld
 
 from support.model_server import ModelServer, responses_text

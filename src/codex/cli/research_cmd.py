@@ -66,8 +66,11 @@ def research_command(
     model: Annotated[str | None, typer.Option("-m", "--model", metavar="MODEL",
                                               help="The model to use.")] = None,
 ) -> None:
-    """Research QUESTION: plan sub-questions, search, read, de-duplicate, and write a report
-    whose every citation resolves to a page that was actually fetched."""
+    """Research a question (web search or --corpus DIR) into a report with checked citations.
+
+    Plans sub-questions, searches, reads, de-duplicates, and writes a report whose every
+    citation resolves to a page that was actually fetched.
+    """
     cfg = load_effective_config(ctx)
     if args[0] == "cache":
         raise typer.Exit(_cache_command(cfg, args[1:], json_output))
@@ -104,6 +107,22 @@ def _cache_command(cfg: EffectiveConfig, args: list[str], json_output: bool) -> 
     return 0
 
 
+def _review_plan(plan: list[str]) -> list[str]:
+    """Show the plan on the terminal; run it, edit it in $EDITOR (one sub-question a line),
+    or stop."""
+    typer.echo("Plan:\n" + "\n".join(f"  {n}. {q}" for n, q in enumerate(plan, start=1)))
+    answer = typer.prompt("Run it? [y]es / [e]dit / [n]o", default="y").strip().lower()
+    if answer.startswith("n"):
+        return []
+    if answer.startswith("e"):
+        import click  # typer's vendored click has no editor helper
+
+        edited = click.edit("\n".join(plan) + "\n", extension=".txt")
+        if edited is not None:
+            plan = [line.strip() for line in edited.splitlines() if line.strip()]
+    return plan
+
+
 def _run(cfg: EffectiveConfig, question: str, *, corpus: Path | None, breadth: int,
          depth: int, plan_only: bool, json_output: bool, output: Path | None,
          no_cache: bool, model: str | None) -> int:
@@ -112,8 +131,10 @@ def _run(cfg: EffectiveConfig, question: str, *, corpus: Path | None, breadth: i
     from codex.research.errors import ResearchError
     from codex.research.run import RunOptions, research
 
+    interactive = sys.stdin.isatty() and sys.stdout.isatty() and not json_output
     options = RunOptions(question=question, corpus=corpus, breadth=breadth, depth=depth,
-                         plan_only=plan_only, use_cache=not no_cache, model=model)
+                         plan_only=plan_only, use_cache=not no_cache, model=model,
+                         review_plan=_review_plan if interactive else None)
 
     def progress(line: str) -> None:
         if sys.stderr.isatty():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import uuid
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,8 @@ class RunOptions:
     plan_only: bool
     use_cache: bool
     model: str | None
+    # On a terminal: shown the plan, returns the plan to run (edited, or [] to stop).
+    review_plan: Callable[[list[str]], list[str]] | None = None
 
 
 def _networks(values: list[str]) -> tuple[IpNetwork, ...]:
@@ -77,6 +80,10 @@ async def research(cfg: EffectiveConfig, options: RunOptions,
         progress("plan: " + " | ".join(plan))
         if options.plan_only:
             return plan
+        if options.review_plan is not None:
+            plan = options.review_plan(plan)
+            if not plan:
+                raise ResearchError("stopped at the plan: no sub-question left to research")
         cache = ResearchCache(cache_path(cfg.codex_home), r.cache_ttl_s) \
             if options.use_cache else None
         if cache is not None:
