@@ -56,6 +56,13 @@ def test_corpus_run_cites_local_files_without_network(
     assert all(Path(u[len("file://"):]).resolve().is_relative_to(folder.resolve())
                for u in urls)
     assert all(not u.endswith("page.html") for u in urls)
+    # Each run is a recorded session: meta, every model exchange, how it ended.
+    rollouts = sorted((codex_home / "sessions").rglob("rollout-*.jsonl"))
+    assert len(rollouts) == 2
+    lines = [json.loads(line) for line in rollouts[-1].read_text().splitlines()]
+    assert lines[0]["type"] == "session_meta" and lines[0]["payload"]["kind"] == "research"
+    assert sum(1 for line in lines if line["type"] == "response_item") == 4
+    assert lines[-1]["payload"]["status"] == "completed"
     assert rerun_json["unsupported"] == []
     assert not list((codex_home / "audit").rglob("*.jsonl")) or "network" not in "".join(
         p.read_text() for p in (codex_home / "audit").rglob("*.jsonl"))

@@ -62,7 +62,10 @@ def test_report_cites_only_fetched_pages_merges_duplicates_and_warns(
     assert bias["largest_domain"] == "127.0.0.2" and bias["largest_share"] > 0.3
     assert any("127.0.0.2 supplies" in w for w in bias["warnings"])
     assert bias["earliest_date"] == "2023-05-01"
+    [rollout] = (codex_home / "sessions").rglob("rollout-*.jsonl")
+    session_id = json.loads(rollout.read_text().splitlines()[0])["payload"]["id"]
     audit = "".join(p.read_text() for p in (codex_home / "audit").rglob("*.jsonl"))
+    assert session_id in audit  # fetch decisions are recorded under the run's session
     assert '"operation":"network"' in audit.replace(" ", "")
     assert "robots.txt disallows" in audit
 

@@ -128,6 +128,7 @@ def _run(cfg: EffectiveConfig, question: str, *, corpus: Path | None, breadth: i
          no_cache: bool, model: str | None) -> int:
     import asyncio
 
+    from codex.agent.rollout import RolloutError
     from codex.research.errors import ResearchError
     from codex.research.run import RunOptions, research
 
@@ -145,6 +146,9 @@ def _run(cfg: EffectiveConfig, question: str, *, corpus: Path | None, breadth: i
     except ResearchError as exc:
         typer.echo(f"codex research: {exc}", err=True)
         return EXIT_FAILED if not exc.usage else EXIT_USAGE
+    except RolloutError as exc:
+        typer.echo(f"codex research: {exc}", err=True)
+        return EXIT_FAILED
     except KeyboardInterrupt:
         typer.echo("codex research: interrupted (pages fetched so far stay cached)", err=True)
         return EXIT_INTERRUPTED

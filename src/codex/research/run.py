@@ -4,7 +4,6 @@ guard (with the audit log and the cache), the model, then `pipeline.run_research
 from __future__ import annotations
 
 import ipaddress
-import uuid
 from collections.abc import Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
@@ -60,6 +59,8 @@ def _rules(cfg: EffectiveConfig) -> NetworkRules:
 async def research(cfg: EffectiveConfig, options: RunOptions,
                    progress: Progress) -> ResearchResult | list[str]:
     """The plan (with `plan_only`) or the full result."""
+    from codex import __version__
+    from codex.agent.rollout import RolloutWriter, new_session_id
     from codex.cli.audit_cmd import open_audit_log
     from codex.model import MissingApiKeyError, ModelClient, ProviderConfigError, resolve_provider
     from codex.research.model_ask import ModelAsk
@@ -73,9 +74,15 @@ async def research(cfg: EffectiveConfig, options: RunOptions,
         raise ResearchError(str(exc), usage=True) from exc
     rules = _rules(cfg)
     trust = TrustList.load(r.trust_file or cfg.codex_home / "research" / "trust.toml")
+    model = options.model or cfg.model
+    session_id = new_session_id()
     async with AsyncExitStack() as stack:
+        rollout = RolloutWriter.create(cfg.codex_home, session_id, {
+            "kind": "research", "cwd": str(cfg.cwd), "model": model, "provider": provider.id,
+            "question": options.question, "cli_version": __version__})
+        stack.callback(rollout.close)
         client = await stack.enter_async_context(ModelClient(provider))
-        ask = ModelAsk(client, options.model or cfg.model)
+        ask = ModelAsk(client, model, rollout)
         plan = await make_plan(ask, options.question, options.breadth)
         progress("plan: " + " | ".join(plan))
         if options.plan_only:
@@ -97,17 +104,24 @@ async def research(cfg: EffectiveConfig, options: RunOptions,
                 timeout=rules.timeout_s, follow_redirects=False, trust_env=False,
                 headers={"User-Agent": USER_AGENT}))
             guard = FetchGuard(rules, client=http, audit=open_audit_log(cfg),
-                               session_id=str(uuid.uuid4()), cache=cache)
+                               session_id=session_id, cache=cache)
             tables = {name: (getattr(r, name).base_url, getattr(r, name).api_key_env)
                       for name in ("brave", "tavily", "searxng")}
             providers += build_web_providers(list(r.providers), tables, guard, cache)
-        result = await run_research(
-            options.question, ask=ask, providers=providers, guard=guard,
-            breadth=options.breadth, depth=options.depth,
-            results_per_query=r.results_per_query, max_pages=r.max_pages,
-            dedup=DedupSettings(r.simhash_max_distance, r.passage_jaccard_threshold,
-                                r.minhash_num_perm),
-            trust=trust, share_limit=r.dominant_share_warning, progress=progress, plan=plan)
+        try:
+            result = await run_research(
+                options.question, ask=ask, providers=providers, guard=guard,
+                breadth=options.breadth, depth=options.depth,
+                results_per_query=r.results_per_query, max_pages=r.max_pages,
+                dedup=DedupSettings(r.simhash_max_distance, r.passage_jaccard_threshold,
+                                    r.minhash_num_perm),
+                trust=trust, share_limit=r.dominant_share_warning, progress=progress,
+                plan=plan)
+        except ResearchError as exc:
+            rollout.append("turn_end", {"status": "failed", "message": str(exc)})
+            raise
+        rollout.append("turn_end", {"status": "completed", "sources": len(result.sources),
+                                    "citations": len(result.report.cited)})
         if guard is not None:
             c = guard.counters
             progress(f"network: {c.requests} requests, {c.cached} cached, "
