@@ -5,10 +5,14 @@ run with the reason, and a second run is served from the cache (no server sees a
 from __future__ import annotations
 
 import json
+import signal
+import sqlite3
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
-from research_helpers import RunResearch
+from research_helpers import RunResearch, research_argv, research_env
 from web_world import WebWorld
 
 from support.model_server import ModelServer, responses_text
@@ -122,3 +126,33 @@ def test_no_provider_is_a_clear_error(run_research: RunResearch,
     result = run_research("solar?")
     assert result.returncode == 1
     assert "no search provider" in result.stderr and "--corpus" in result.stderr
+
+
+def test_ctrl_c_stops_cleanly_and_keeps_what_was_fetched(
+        model_server: ModelServer, web: WebWorld, codex_home: Path, tmp_path: Path) -> None:
+    web.slow.add("/article4")
+    model_server.enqueue(responses_text(PLAN), responses_text(REPORT))
+    proc = subprocess.Popen(
+        research_argv(model_server, ["--breadth", "1", "solar?"],
+                      (*web.provider_config(*ALL), "research.fetch_timeout_s=60")),
+        env=research_env(codex_home), cwd=tmp_path, stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    cache = codex_home / "research" / "cache.sqlite"
+    deadline = time.monotonic() + 60
+    pages = 0
+    while time.monotonic() < deadline and pages < 6:
+        time.sleep(0.2)
+        try:
+            with sqlite3.connect(cache) as db:
+                pages = db.execute("SELECT COUNT(*) FROM pages WHERE url NOT LIKE "
+                                   "'%robots.txt'").fetchone()[0]
+        except sqlite3.Error:
+            continue
+    assert pages >= 6, "pages were not cached while the slow one was pending"
+    assert proc.poll() is None
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 130, stderr
+    assert "interrupted" in stderr
+    with sqlite3.connect(cache) as db:
+        assert db.execute("SELECT COUNT(*) FROM pages").fetchone()[0] >= pages

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -58,6 +59,7 @@ class WebWorld:
         self.requests: list[tuple[str, str]] = []  # (host:port, path)
         self.sites: dict[str, Site] = {}
         self.failing: set[str] = set()  # provider names answering HTTP 500
+        self.slow: set[str] = set()  # page paths that answer only after 30 s
         for last in range(2, 7):
             self.sites[f"127.0.0.{last}"] = self._start(f"127.0.0.{last}")
         self.api = self._start("127.0.0.1")
@@ -136,11 +138,14 @@ class WebWorld:
                 pass
 
             def _send(self, status: int, body: bytes, ctype: str) -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", ctype)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client stopped waiting (the Ctrl-C test)
 
             def _api(self, method: str) -> None:
                 parts = urlsplit(self.path)
@@ -174,6 +179,8 @@ class WebWorld:
                 if self.server is world.api.server:
                     self._api(method)
                     return
+                if self.path in world.slow:
+                    time.sleep(30)
                 page = world.sites[host].pages.get(urlsplit(self.path).path)
                 if page is None:
                     self._send(404, b"not found", "text/plain")
@@ -189,6 +196,7 @@ class WebWorld:
                 self._serve("POST")
 
         server = ThreadingHTTPServer((host, 0), Handler)
+        server.daemon_threads = True  # a slow handler must not hold up close()
         threading.Thread(target=server.serve_forever, daemon=True).start()
         return Site(server)
 
