@@ -147,3 +147,21 @@ def test_plan_is_edited_on_a_terminal_before_it_runs(model_server: ModelServer,
     assert "cache expiry time" in text  # the model's plan was shown
     assert "searched corpus: 'edited question about ETag'" in text
     assert "where is the cache stored'" not in text.split("Run it?")[1]
+
+
+def test_depth_two_searches_the_model_follow_ups(run_research: RunResearch,
+                                                 model_server: ModelServer,
+                                                 tmp_path: Path) -> None:
+    folder = _corpus(tmp_path)
+    model_server.enqueue(responses_text(PLAN),
+                         responses_text(json.dumps({"sub_questions": ["ETag revalidation",
+                                                                      "cache expiry time"]})),
+                         responses_text("Stale entries are revalidated with an ETag [1]."))
+    result = run_research("--json", "--depth", "2", "--corpus", str(folder), "cache?")
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    # The repeated sub-question is not searched twice.
+    assert out["searched"] == ["cache expiry time", "where is the cache stored",
+                               "ETag revalidation"]
+    follow_up = model_server.requests[1].json
+    assert "where is the cache stored" in json.dumps(follow_up["input"])

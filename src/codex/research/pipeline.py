@@ -46,6 +46,7 @@ class ResearchResult:
 
     question: str
     plan: list[str]
+    searched: list[str]
     sources: list[Source]
     passages: dict[int, Passage]
     report: CheckedReport
@@ -66,7 +67,8 @@ class ResearchResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "question": self.question, "plan": self.plan, "report": self.report.body,
+            "question": self.question, "plan": self.plan, "searched": self.searched,
+            "report": self.report.body,
             "citations": self.citations(), "unsupported": self.report.unsupported,
             "invalid_citations_removed": self.report.invalid,
             "sources": [{"url": s.url, "title": s.title, "date": s.date, "domain": s.domain,
@@ -223,7 +225,7 @@ async def run_research(question: str, *, ask: Ask, providers: Sequence[SearchPro
     progress(f"writing the report from {len(passages)} passages of {len(kept)} sources")
     body = await ask(REPORT_INSTRUCTIONS, f"Question: {question}\n\nPassages:\n\n{numbered}")
     return ResearchResult(
-        question=question, plan=questions, sources=kept, passages=passages,
+        question=question, plan=questions, searched=asked, sources=kept, passages=passages,
         report=check_citations(body, passages),
         bias=bias_report(kept, trust, share_limit), merged_pages=merged_pages,
         merged_passages=merged_passages, skipped=skipped, provider_errors=errors)
