@@ -83,6 +83,12 @@ def test_second_run_is_served_from_the_cache(
     assert len(web.requests) == seen  # neither a provider nor a page server was asked
     assert second["sources"] and all(s["from_cache"] for s in second["sources"])
     assert [s["url"] for s in second["sources"]] == [s["url"] for s in first["sources"]]
+    model_server.enqueue(responses_text(PLAN), responses_text(REPORT))
+    uncached = run_research("--json", "--no-cache", "--breadth", "1", "solar?",
+                            config=web.provider_config(*ALL))
+    assert uncached.returncode == 0, uncached.stderr
+    assert len(web.page_requests()) > 0 and len(web.requests) > seen  # --no-cache fetched
+    assert not any(s["from_cache"] for s in json.loads(uncached.stdout)["sources"])
     stats = run_research("cache", "stats", "--json")
     assert stats.returncode == 0 and json.loads(stats.stdout)["pages"] >= 8
     cleared = run_research("cache", "clear", "--json")
