@@ -77,6 +77,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                                      "codex and codex-reply."),
     "resume": ("tui_cmd", "Continue a previous interactive session (a picker when no session "
                           "is named)."),
+    "research": ("research_cmd", "Research a question (web search or --corpus DIR) into a "
+                                 "report with checked citations."),
 }
 
 EPILOG = (

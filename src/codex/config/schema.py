@@ -218,6 +218,37 @@ class AgentsConfig(Section):
     job_max_runtime_seconds: int = Field(default=1800, gt=0)
 
 
+class ResearchProviderConfig(Section):
+    """`[research.<provider>]`: where a search API lives and which env var holds its key."""
+
+    base_url: str | None = None
+    api_key_env: str | None = None
+
+
+class ResearchConfig(Section):
+    """`[research]` (ours): `codex research` providers, network rules, de-dup and bias limits."""
+
+    providers: list[Literal["brave", "tavily", "searxng"]] = Field(default_factory=list)
+    # Unset keys take the provider's defaults (codex.research.providers.DEFAULTS).
+    brave: ResearchProviderConfig = Field(default_factory=ResearchProviderConfig)
+    tavily: ResearchProviderConfig = Field(default_factory=ResearchProviderConfig)
+    searxng: ResearchProviderConfig = Field(default_factory=ResearchProviderConfig)
+    results_per_query: int = Field(default=5, ge=1, le=50)
+    max_pages: int = Field(default=30, ge=1)
+    simhash_max_distance: int = Field(default=8, ge=0, le=64)
+    passage_jaccard_threshold: float = Field(default=0.7, gt=0, le=1)
+    minhash_num_perm: int = Field(default=128, ge=16, le=1024)
+    dominant_share_warning: float = Field(default=0.30, gt=0, le=1)
+    trust_file: Annotated[Path, Field(strict=False)] | None = None
+    allow_networks: list[str] = Field(default_factory=list)
+    respect_robots: bool = True
+    max_page_bytes: int = Field(default=2_000_000, ge=1024)
+    fetch_timeout_s: float = Field(default=15.0, gt=0)
+    per_host_concurrency: int = Field(default=2, ge=1)
+    max_redirects: int = Field(default=5, ge=0)
+    cache_ttl_s: int = Field(default=86_400, ge=0)
+
+
 class Settings(Section):
     """Every key config.toml, a `[profiles.NAME]` table or `-c` may set."""
 
@@ -249,6 +280,7 @@ class Settings(Section):
     audit: AuditConfig = Field(default_factory=AuditConfig)
     # `[plugins.<id>]` (ours): WASM plugin grants, validated and edited by codex.plugins.grants.
     plugins: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    research: ResearchConfig = Field(default_factory=ResearchConfig)
     # Hard cap on model requests per task in the agent's turn loop (`codex exec --max-turns`).
     agent_max_turns: int = Field(default=100, ge=1)
     # The Codex CLI's keys the TypeScript SDK sets: the openai provider's URL (the SDK's
