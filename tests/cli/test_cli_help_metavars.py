@@ -4,9 +4,12 @@
 from __future__ import annotations
 
 import re
+import subprocess
+from collections.abc import Callable
 
 import pytest
-from conftest import RunCodex
+
+RunCodex = Callable[..., subprocess.CompletedProcess[str]]
 
 
 @pytest.mark.parametrize("command, metavar", [
