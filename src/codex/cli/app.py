@@ -54,7 +54,8 @@ TyperArgument.display_type_rich = _argument_type  # type: ignore[method-assign,a
 # `codex --help`). tests/cli/test_cli_lazy_commands.py checks each line against its module.
 COMMANDS: dict[str, tuple[str, str]] = {
     "profiles": ("profiles_cmd",
-                 "List the security profiles, their aliases, and which one is in effect here."),
+                 "List the security profiles, config.toml's permission profiles, and which one "
+                 "is in effect here."),
     "doctor": ("doctor", "Check the installation, the config and which security profiles this "
                          "kernel can enforce."),
     "completion": ("completion", "Print the completion script for SHELL to stdout."),
