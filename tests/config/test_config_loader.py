@@ -110,7 +110,8 @@ def test_a_codex_cli_config_loads_with_one_warning(
     assert warning.startswith(f"{path}: ignoring keys codex does not use: ")
     assert config.model_reasoning_effort == "high"  # used: the requests' reasoning effort
     assert "model_reasoning_effort" not in warning
-    for key in ("file_opener (line 6)", "tui (line 40)",
+    assert "tui" not in warning  # `[tui]` is the interactive UI's now
+    for key in ("file_opener (line 6)",
                 "tools (line 43)", "projects (line 46)",
                 "profiles.o3.model_reasoning_summary (line 51)"):
         assert key in warning
