@@ -372,9 +372,9 @@ def test_unreadable_and_non_utf8_config(home: Path, load: Loader) -> None:
 
 
 def test_unknown_override_keys_warn(load: Loader) -> None:
-    config = load("tui.notifications=true", "model=o3")
+    config = load("file_opener=vscode", "model=o3")
     assert len(config.warnings) == 1
-    assert "tui (-c)" in config.warnings[0]
+    assert "file_opener (-c)" in config.warnings[0]
 
 
 def test_openai_base_url_env_sits_below_the_file(
