@@ -13,6 +13,7 @@ import pytest
 
 from agent.agent_helpers import ExecRun, exec_command, exec_env
 from support.model_server import ModelServer, model_server  # noqa: F401  (re-exported fixture)
+from support.workspaces import codex_home, workspace  # noqa: F401  (re-exported fixtures)
 
 INSTALL = Path(__file__).with_name("tools") / "install.sh"
 
@@ -38,24 +39,11 @@ def everything_server() -> str:
     return str(tools_dir() / "node_modules" / ".bin" / "mcp-server-everything")
 
 
-@pytest.fixture
-def workspace(tmp_path: Path) -> Path:
-    path = tmp_path / "ws"
-    path.mkdir()
-    subprocess.run(["git", "init", "-q", str(path)], check=True)
-    return path
-
-
-@pytest.fixture
-def codex_home(tmp_path: Path) -> Path:
-    path = tmp_path / "home"
-    path.mkdir()
-    return path
 
 
 @pytest.fixture
 def run_exec(model_server: ModelServer, workspace: Path,  # noqa: F811
-             codex_home: Path) -> Callable[..., ExecRun]:
+             codex_home: Path) -> Callable[..., ExecRun]:  # noqa: F811
     """`codex exec --json PROMPT` against the loopback model, with CODEX_HOME's config."""
 
     def run(prompt: str, *extra: str, timeout: float = 120) -> ExecRun:
@@ -68,12 +56,10 @@ def run_exec(model_server: ModelServer, workspace: Path,  # noqa: F811
 
 
 @pytest.fixture
-def write_config(codex_home: Path) -> Iterator[Callable[[str], Path]]:
+def write_config(codex_home: Path) -> Iterator[Callable[[str], Path]]:  # noqa: F811
     def write(text: str) -> Path:
         path = codex_home / "config.toml"
         path.write_text(text)
         return path
 
     yield write
-
-
