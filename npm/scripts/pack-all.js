@@ -87,7 +87,7 @@ function stagePlatform(key, triple, pkgName, stageRoot) {
     // workflow ran in; the platform packages are built from the same one.
     repository: META.repository,
     ...platformFields(key),
-    files: ["vendor"],
+    files: ["vendor", SBOM],
     preferUnplugged: true,
   };
   fs.writeFileSync(path.join(stage, "package.json"), JSON.stringify(manifest, null, 2) + "\n");
