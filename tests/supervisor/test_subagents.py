@@ -16,6 +16,7 @@ import pytest
 from supervisor_helpers import interrupt_once_running
 
 from codex.agent import find_rollout, load_rollout
+from codex.audit import AuditEntry, audit_dir, read_entries
 from support.model_server import Call, ModelServer, responses_reply, responses_text
 from support.procs import pids_with
 
@@ -49,6 +50,11 @@ def _call(name: str, arguments: dict[str, Any], call_id: str) -> Call:
 SCHEMA = Path(__file__).parents[1] / "agent" / "exec_events.schema.json"
 
 
+def _spawn_entries(codex_home: Path) -> list[AuditEntry]:
+    """The `agent_spawn` entries of the audit log, oldest first."""
+    return [e for e in read_entries(audit_dir(codex_home)) if e.operation == "agent_spawn"]
+
+
 def _collab(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The collab items, after checking every event against the exec --json schema."""
     validator = jsonschema.Draft202012Validator(json.loads(SCHEMA.read_text()))
@@ -78,6 +84,10 @@ def test_spawn_and_wait_run_a_real_child_session(model_server: ModelServer, work
     assert wait["tool"] == "wait" and wait["agents_states"] == {
         "agent-1": {"status": "completed", "message": "hi from the child"}}
     assert events[-1]["type"] == "turn.completed"
+    [entry] = _spawn_entries(codex_home)
+    assert (entry.target, entry.decision, entry.session_id) == (
+        "spawn_agent agent-1", "allowed", root)
+    assert entry.reason == f"explorer sub-agent of {root}"
     child_request = next(r.json for r in model_server.requests if b"[child]" in r.body
                          and b"[root]" not in r.body)
     assert "explorer sub-agent" in child_request["input"][0]["content"][0]["text"]
@@ -117,6 +127,10 @@ def test_depth_and_thread_limits_hold_through_nested_spawns_and_resume(
                in t for t in texts)
     assert not any(b"[grand]" in r.body and b"spawn_agent" not in r.body
                    for r in model_server.requests)  # no grandchild session ever asked
+    audited = sorted((e.decision, e.reason.split(":")[0]) for e in
+                     _spawn_entries(codex_home))
+    assert audited == [("allowed", "default sub-agent of " + events[0]["thread_id"]),
+                       ("denied", "depth limit reached"), ("denied", "thread limit reached")]
 
     child = next(load_rollout(p) for p in (codex_home / "sessions").glob("*/*/*/*.jsonl")
                  if load_rollout(p).meta.get("agent"))

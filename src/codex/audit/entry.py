@@ -28,6 +28,7 @@ class Operation(StrEnum):
     PATCH_APPLY = "patch_apply"
     PLUGIN_CALL = "plugin_call"
     MCP_CALL = "mcp_call"
+    AGENT_SPAWN = "agent_spawn"
 
 
 class Decision(StrEnum):

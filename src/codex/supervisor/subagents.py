@@ -16,7 +16,9 @@ guard chain, audit log, approval policy) run by one `Supervisor` per session tre
 enforces `max_threads` (open children of one parent), `max_depth` (the depth recorded in a
 session's identity, so a resumed child keeps it) and a total agent count. Cancelling a turn
 cancels the children of that session. Each call's result is also a `collab_tool_call` item
-for front ends (`codex exec --json`).
+for front ends (`codex exec --json`). Every spawn, refused spawn and close is an
+`agent_spawn` entry in the audit log (the child's id and profile, or the reason), so an auditor
+can tell which agent started which.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import json
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from codex.audit.entry import Decision, Operation
 from codex.supervisor.engine import AgentRecord, SpawnRefused, Supervisor
 from codex.supervisor.mailbox import MailboxClosed, MailboxFull
 from codex.supervisor.spec import AgentSpec, Limits, SpecError, narrower_profile
@@ -138,6 +141,12 @@ class _Tools:
                 prompt: str | None = None) -> ToolOutput:
         return self._output(tool, receivers or [], False, {"error": message}, prompt)
 
+    def _audit(self, ctx: ToolContext, target: str, decision: Decision, reason: str,
+               profile: str) -> None:
+        if ctx.audit is not None:
+            ctx.audit.record(Operation.AGENT_SPAWN, target, decision, reason, profile,
+                             ctx.session_id, ctx.actor)
+
     def spawn_agent(self, arguments: dict[str, Any] | str, ctx: ToolContext) -> ToolOutput:
         args = arguments if isinstance(arguments, dict) else {}
         message = args.get("message")
@@ -147,14 +156,14 @@ class _Tools:
         if role not in ROLES:
             return self._refuse("spawn_agent", f"agent_type must be one of {', '.join(ROLES)}")
         profile = args.get("profile")
+        own_profile = self.session.settings.sandbox_policy.profile
+        child_profile = profile if isinstance(profile, str) else own_profile
         try:
-            narrower_profile(profile if isinstance(profile, str) else None,
-                             self.session.settings.sandbox_policy.profile)
+            narrower_profile(profile if isinstance(profile, str) else None, own_profile)
         except (SpecError, ValueError) as exc:
+            self._audit(ctx, f"spawn_agent {role}", Decision.DENIED, str(exc), child_profile)
             return self._refuse("spawn_agent", str(exc), prompt=message)
-        spec = AgentSpec(prompt=message, instructions=ROLES[role],
-                         profile=profile if isinstance(profile, str) else
-                         self.session.settings.sandbox_policy.profile)
+        spec = AgentSpec(prompt=message, instructions=ROLES[role], profile=child_profile)
 
         async def spawn() -> AgentRecord:
             parent = self.parent
@@ -166,7 +175,10 @@ class _Tools:
         try:
             record = self._call(spawn())
         except SpawnRefused as exc:
+            self._audit(ctx, f"spawn_agent {role}", Decision.DENIED, str(exc), child_profile)
             return self._refuse("spawn_agent", str(exc), prompt=message)
+        self._audit(ctx, f"spawn_agent {record.id}", Decision.ALLOWED,
+                    f"{role} sub-agent of {self.session.id}", child_profile)
         return self._output("spawn_agent", [record.id], True, {"agent_id": record.id}, message)
 
     def send_input(self, arguments: dict[str, Any] | str, ctx: ToolContext) -> ToolOutput:
@@ -213,6 +225,8 @@ class _Tools:
 
         self._call(close())
         record = self.supervisor.records[agent_id]
+        self._audit(ctx, f"close_agent {agent_id}", Decision.ALLOWED, "closed by its parent",
+                    record.spec.profile or self.session.settings.sandbox_policy.profile)
         return self._output("close_agent", [agent_id], True,
                             {"status": collab_status(record)["status"]})
 
