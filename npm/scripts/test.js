@@ -140,13 +140,15 @@ function smoke(commandName) {
   });
   const tricky = `sp ace 'single' "double" $HOME * \\back ünï 日本`;
   check("an awkward argument reaches the native binary verbatim", () => {
-    const r = runLauncher(base, [tricky], { env: plain });
+    // `codex PROMPT` opens the interactive UI, so the awkward word goes where an unknown
+    // subcommand is reported back verbatim.
+    const r = runLauncher(base, ["config", tricky], { env: plain });
     expectEqual(r.status, 2, "exit code of an unknown command");
     for (const part of ["sp ace", "$HOME", "*", "ünï 日本"]) {
       if (!r.stderr.includes(part)) throw new Error(`${part} missing from ${r.stderr}`);
     }
     if (native) {
-      const d = crlf(spawnSync(native, [tricky], { encoding: "utf8" }));
+      const d = crlf(spawnSync(native, ["config", tricky], { encoding: "utf8" }));
       expectEqual(r.stderr, d.stderr, "stderr vs native");
     }
   });
@@ -292,7 +294,8 @@ function audit(dir) {
         expectEqual([json.os, json.cpu], [[osName], [cpu]], "os/cpu");
         if (osName === "linux") expectEqual(json.libc, [libc === "musl" ? "musl" : "glibc"], "libc");
         expectEqual([json.preferUnplugged, json.files, json.scripts, json.bin],
-          [true, ["vendor"], undefined, undefined], "preferUnplugged/files/scripts/bin");
+          [true, ["vendor", "sbom.cdx.json"], undefined, undefined],
+          "preferUnplugged/files/scripts/bin");
         const exe = `package/vendor/${TARGETS[key][0]}/codex/${osName === "win32" ? "codex.exe" : "codex"}`;
         const binary = entries.find((e) => e.name === exe);
         if (!binary) throw new Error(`${exe} missing`);

@@ -1,12 +1,11 @@
-"""Fixtures for the MCP suite: the real test servers (tests/mcp/tools/install.sh, cached
-outside the clone), a private CODEX_HOME with a config.toml, the loopback model server, and
-`codex exec` run as a subprocess against it."""
+"""Fixtures for the MCP suite (the real test servers are in mcp_tools.py): a private
+CODEX_HOME with a config.toml, the loopback model server, and `codex exec` run as a subprocess
+against it."""
 
 from __future__ import annotations
 
 import subprocess
 from collections.abc import Callable, Iterator
-from functools import cache
 from pathlib import Path
 
 import pytest
@@ -14,31 +13,6 @@ import pytest
 from agent.agent_helpers import ExecRun, exec_command, exec_env
 from support.model_server import ModelServer, model_server  # noqa: F401  (re-exported fixture)
 from support.workspaces import codex_home, workspace  # noqa: F401  (re-exported fixtures)
-
-INSTALL = Path(__file__).with_name("tools") / "install.sh"
-
-
-@cache
-def tools_dir() -> Path:
-    """Where install.sh put the servers (installs them on first use)."""
-    out = subprocess.run(["bash", str(INSTALL)], check=True, capture_output=True, text=True)
-    return Path(out.stdout.strip())
-
-
-def py_server(name: str) -> str:
-    """A console script of the test venv (mcp-server-time, mcp-server-git)."""
-    return str(tools_dir() / "py" / "bin" / name)
-
-
-def py_python() -> str:
-    """The test venv's interpreter: it has the official `mcp` SDK (our oracle servers)."""
-    return str(tools_dir() / "py" / "bin" / "python")
-
-
-def everything_server() -> str:
-    return str(tools_dir() / "node_modules" / ".bin" / "mcp-server-everything")
-
-
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import tools_dir
+from mcp_tools import tools_dir
 
 pytestmark = pytest.mark.timeout(300)
 

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import everything_server, py_server
+from mcp_tools import everything_server, py_server
 
 from agent.agent_helpers import exec_command, exec_env
 from codex.audit import audit_dir, read_entries
@@ -108,7 +108,7 @@ def test_interrupt_cancels_a_running_mcp_call(write_config, model_server: ModelS
     import subprocess
     import time
 
-    from conftest import py_python
+    from mcp_tools import py_python
 
     odd = Path(__file__).with_name("servers") / "odd_server.py"
     write_config(f'[mcp_servers.odd]\ncommand = "{py_python()}"\nargs = ["{odd}"]\n')

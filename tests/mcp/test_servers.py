@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import everything_server, py_python, py_server
+from mcp_tools import everything_server, py_python, py_server
 
 from codex.audit import AuditLog, audit_dir, read_entries
 from codex.config.schema import McpServerConfig

@@ -82,6 +82,10 @@ def test_exec_json_stream_has_the_codex_cli_shape(sdk_dir: Path, model_server: M
         streams.append(_run([*program, "exec", "--json", "-s", "workspace-write", "-C",
                              str(workspace), *provider, "-m", "gpt-5.1-codex", "go"],
                             workspace, home))
+        if side == "openai":
+            # The Codex CLI's own requests are not under test (0.171 sends an `id` on input
+            # messages, which the openai package's request types do not declare); ours are.
+            model_server.violations.clear()
     theirs, ours = streams
     assert _shape(ours) == _shape(theirs)
     assert ours[-1]["usage"] == {"input_tokens": 210, "cached_input_tokens": 45,
