@@ -8,6 +8,7 @@ directory or an exported checkpoint.
 
 from __future__ import annotations
 
+import base64
 import json
 import subprocess
 from collections.abc import Callable
@@ -18,8 +19,21 @@ from audit_helpers import PYTHON, child_env, fill
 from test_audit_tail import ENTRIES, TAMPERING, _cut, _rewrite_tail
 
 from codex.audit import AuditLog, verify_log
-from codex.audit.anchor_paths import CHECKPOINT_EVERY, KEY_DIR_ENV, local_checkpoints
-from codex.audit.checkpoint import anchors, load_private_key, sign
+from codex.audit.anchor_paths import (
+    CHECKPOINT_EVERY,
+    KEY_DIR_ENV,
+    PRIVATE_KEY,
+    PUBLIC_KEY,
+    local_checkpoints,
+)
+from codex.audit.checkpoint import (
+    ForgedCheckpoint,
+    anchors,
+    check_signature,
+    load_private_key,
+    sign,
+    trusted_public_key,
+)
 from codex.audit.head import LOCK_NAME, Head
 from codex.audit.store import day_files
 
@@ -126,7 +140,7 @@ def test_writers_sign_every_nth_entry_and_at_session_end(
     fill(log, CHECKPOINT_EVERY + 1)
     directory = codex_home / "audit"
     stored = local_checkpoints(keys, directory)
-    assert not stored.exists()  # no key, no checkpoint (and no cryptography import)
+    assert not stored.exists()  # no key, no checkpoint (and no PyNaCl import)
     load_private_key(keys, create=True)
     fill(log, CHECKPOINT_EVERY * 2 - (CHECKPOINT_EVERY + 1) + 5)
     assert [json.loads(line)["seq"] for line in stored.read_text().splitlines()] == [
@@ -243,11 +257,11 @@ try:
     main({args!r})
 except SystemExit:
     pass
-print(json.dumps("cryptography" in sys.modules), file=sys.stderr)
+print(json.dumps("nacl" in sys.modules), file=sys.stderr)
 """
 
 
-def test_plain_verify_does_not_load_cryptography(make_log: LogFactory, codex_home: Path,
+def test_plain_verify_does_not_load_nacl(make_log: LogFactory, codex_home: Path,
                                                  keys: Path, tmp_path: Path) -> None:
     fill(make_log(), ENTRIES)
 
@@ -261,3 +275,37 @@ def test_plain_verify_does_not_load_cryptography(make_log: LogFactory, codex_hom
     exported = tmp_path / "cp"
     assert loads_crypto("audit", "checkpoint", "--export", str(exported))  # control
     assert loads_crypto("audit", "verify", "--checkpoint", str(exported))
+
+
+def test_keys_are_standard_pem_that_openssl_reads_and_makes(keys: Path, tmp_path: Path) -> None:
+    """Interop with a program nobody here wrote: openssl reads our key pair and checks our
+    signature; a key openssl generated signs checkpoints we verify."""
+    key, created = load_private_key(keys, create=True)
+    assert created
+    public = keys / PUBLIC_KEY
+    derived = subprocess.run(["openssl", "pkey", "-in", str(keys / PRIVATE_KEY),
+                              "-pubout"], capture_output=True, text=True, check=True).stdout
+    assert derived == public.read_text()
+    checkpoint = sign(key, tmp_path, 7, "ab" * 32)
+    (tmp_path / "msg").write_bytes(checkpoint.statement())
+    (tmp_path / "sig").write_bytes(base64.b64decode(checkpoint.signature))
+    checked = subprocess.run(["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", str(public),
+                              "-rawin", "-in", str(tmp_path / "msg"), "-sigfile",
+                              str(tmp_path / "sig")], capture_output=True, text=True)
+    assert checked.returncode == 0 and "Signature Verified Successfully" in checked.stdout
+    (tmp_path / "msg").write_bytes(checkpoint.statement() + b" ")  # control: a changed byte
+    tampered = subprocess.run(["openssl", "pkeyutl", "-verify", "-pubin", "-inkey",
+                               str(public), "-rawin", "-in", str(tmp_path / "msg"),
+                               "-sigfile", str(tmp_path / "sig")], capture_output=True)
+    assert tampered.returncode != 0
+
+    theirs = tmp_path / "openssl-keys"
+    theirs.mkdir()
+    subprocess.run(["openssl", "genpkey", "-algorithm", "ed25519", "-out",
+                    str(theirs / PRIVATE_KEY)], check=True, capture_output=True)
+    foreign, created = load_private_key(theirs, create=False)
+    assert not created
+    signed = sign(foreign, tmp_path, 1, "cd" * 32)
+    check_signature(signed, trusted_public_key(theirs), "openssl key")
+    with pytest.raises(ForgedCheckpoint):
+        check_signature(signed, key.verify_key, "our key")  # control: the wrong key fails

@@ -90,4 +90,4 @@ def test_sandbox_run_skips_what_it_does_not_use(codex_env: dict[str, str],
                                         "codex.cli.audit_cmd"}  # audit_cmd opens the log
     assert not imported & other_commands
     assert not {"filelock", "rich", "httpx", "tree_sitter", "tree_sitter_bash",
-                "cryptography"} & imported
+                "nacl"} & imported

@@ -79,8 +79,8 @@ def test_sandbox_helper_reexecutes_the_native_binary(native_binary: Path, tmp_pa
 
 def test_audit_checkpoints_sign_and_verify_in_the_binary(native_binary: Path,
                                                          tmp_path: Path) -> None:
-    """`cryptography` (ed25519) is loaded only by the checkpoint commands, so only running them
-    shows whether the build carries it and its Rust extension."""
+    """PyNaCl (ed25519) is loaded only by the checkpoint commands, so only running them shows
+    whether the build carries it and its libsodium extension."""
     import os
 
     home, keys = tmp_path / "home", tmp_path / "keys"

@@ -5,7 +5,7 @@ The key must sit where the writer of the log cannot reach it, so never under COD
 `~/.config/codex-audit`. The same directory keeps the checkpoints signed for each log
 (`checkpoints/<id>.jsonl`, id derived from the log directory's absolute path), so `verify` finds
 them without being told. Kept apart from codex.audit.checkpoint so that checking whether a log
-has checkpoints at all costs no `cryptography` import.
+has checkpoints at all costs no PyNaCl import.
 """
 
 from __future__ import annotations

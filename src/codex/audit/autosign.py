@@ -2,7 +2,7 @@
 agent session ends, but only once a key exists (`codex audit checkpoint` creates it).
 
 Signing must never stop the audited action (the entry is already durable), so a failure is
-logged as a warning rather than raised. `cryptography` is imported only when a key exists.
+logged as a warning rather than raised. PyNaCl is imported only when a key exists.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """`codex audit checkpoint` and the checkpoint side of `codex audit verify`.
 
-Kept out of audit_cmd so the plain commands never load `cryptography`: this module is imported
+Kept out of audit_cmd so the plain commands never load PyNaCl: this module is imported
 only when a checkpoint is made, passed with --checkpoint, or already stored for the log.
 """
 
