@@ -309,7 +309,9 @@ function audit(dir) {
           !["package/package.json", "package/README.md", "package/LICENSE",
             "package/sbom.cdx.json"].includes(e.name));
         if (stray.length) throw new Error(`unexpected files: ${stray.map((e) => e.name)}`);
-        if (pkg.size > 25 * 1000 * 1000) throw new Error(`packed size ${pkg.size} > 25 MB`);
+        // The platform package budget the roadmap sets (MCP, plugins and research all live in
+        // the one binary): 40 MB packed.
+        if (pkg.size > 40 * 1000 * 1000) throw new Error(`packed size ${pkg.size} > 40 MB`);
       } else if (pkg.kind === "meta") {
         const names = entries.map((e) => e.name).sort();
         expectEqual(names, ["package/LICENSE", "package/README.md", "package/bin/codex.js",
