@@ -17,13 +17,22 @@ from __future__ import annotations
 import dataclasses
 import json
 import signal
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from codex.cli.common import global_options, load_effective_config
+from codex.cli.agent_args import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    UsageError,
+    merge_command_options,
+    read_prompt,
+    require_git_repo,
+)
+from codex.cli.common import load_effective_config
 from codex.cli.exec_sdk import (
     CYBER_ACCESS_PROGRAMS,
     OneLineUsageErrors,
@@ -44,10 +53,6 @@ if TYPE_CHECKING:
     from codex.protocol import UserInput
     from codex.supervisor.subagents import SubAgents
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
 OSS_DEFAULT_MODEL = "gpt-oss:20b"
 
 EPILOG = (
@@ -60,10 +65,6 @@ EPILOG = (
 def register(app: typer.Typer) -> None:
     """Add the `exec` command."""
     app.command("exec", epilog=EPILOG, cls=OneLineUsageErrors)(exec_command)
-
-
-class _Usage(Exception):
-    """A usage error: one line, exit 2."""
 
 
 def exec_command(
@@ -137,7 +138,7 @@ def exec_command(
                                       "nothing for it.")] = None,
 ) -> None:
     """Run codex non-interactively on one prompt (or continue a session with `resume`)."""
-    _merge_options(ctx, config, config_profile, profile, sandbox or (
+    merge_command_options(ctx, config, config_profile, profile, sandbox or (
         "workspace-write" if full_auto and not profile else None), cd)
     try:
         words = list(args or [])
@@ -146,10 +147,10 @@ def exec_command(
         _check_cyber_access_program(cyber_access_program)
         cfg = with_added_dirs(load_effective_config(ctx), add_dir or [])
         if not skip_git_repo_check:
-            _require_git_repo(cfg.cwd)
+            require_git_repo(cfg.cwd)
         images = read_images(image or [], cfg.cwd)
-        prompt = _read_prompt(prompt_arg)
-    except (_Usage, SdkFlagError) as exc:
+        prompt = read_prompt(prompt_arg)
+    except (UsageError, SdkFlagError) as exc:
         typer.echo(f"codex exec: {exc}", err=True)
         raise typer.Exit(EXIT_USAGE) from None
     code = _run(cfg, prompt=prompt, schema=schema, resume_id=resume_id,
@@ -162,23 +163,8 @@ def exec_command(
 
 def _check_cyber_access_program(program: str | None) -> None:
     if program is not None and program not in CYBER_ACCESS_PROGRAMS:
-        raise _Usage(f"--cyber-access-program {program!r}: expected one of "
+        raise UsageError(f"--cyber-access-program {program!r}: expected one of "
                      f"{', '.join(CYBER_ACCESS_PROGRAMS)}")
-
-
-def _merge_options(ctx: typer.Context, overrides: list[str] | None, config_profile: str | None,
-                   profile: str | None, sandbox: str | None, cd: Path | None) -> None:
-    """Options given after `exec` extend/override the global ones given before it."""
-    base = global_options(ctx)
-    merged = dataclasses.replace(
-        base,
-        overrides=(*base.overrides, *(overrides or ())),
-        config_profile=config_profile or base.config_profile,
-        security_profile=profile or base.security_profile,
-        sandbox_mode=sandbox or base.sandbox_mode,
-        cd=cd or base.cd,
-    )
-    ctx.find_root().obj = merged
 
 
 def _parse_words(words: list[str], last: bool) -> tuple[str | None, str | None]:
@@ -187,17 +173,17 @@ def _parse_words(words: list[str], last: bool) -> tuple[str | None, str | None]:
         rest = words[1:]
         if last:
             if len(rest) > 1:
-                raise _Usage("resume --last takes at most one PROMPT")
+                raise UsageError("resume --last takes at most one PROMPT")
             return None, rest[0] if rest else None
         if not rest:
-            raise _Usage("resume needs a session: `resume --last` or `resume ID`")
+            raise UsageError("resume needs a session: `resume --last` or `resume ID`")
         if len(rest) > 2:
-            raise _Usage("resume takes ID and at most one PROMPT (quote the prompt)")
+            raise UsageError("resume takes ID and at most one PROMPT (quote the prompt)")
         return rest[0], rest[1] if len(rest) > 1 else None
     if last:
-        raise _Usage("--last only goes with `resume` (codex exec resume --last PROMPT)")
+        raise UsageError("--last only goes with `resume` (codex exec resume --last PROMPT)")
     if len(words) > 1:
-        raise _Usage(f"expected one PROMPT, got {len(words)} words; quote the prompt")
+        raise UsageError(f"expected one PROMPT, got {len(words)} words; quote the prompt")
     return None, words[0] if words else None
 
 
@@ -205,34 +191,13 @@ def _read_schema(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise _Usage(f"--output-schema {path}: cannot read it ({exc.strerror})") from None
+        raise UsageError(f"--output-schema {path}: cannot read it ({exc.strerror})") from None
     except ValueError as exc:
-        raise _Usage(f"--output-schema {path}: not valid JSON ({exc}); give a JSON Schema "
+        raise UsageError(f"--output-schema {path}: not valid JSON ({exc}); give a JSON Schema "
                      "file") from None
     if not isinstance(data, dict):
-        raise _Usage(f"--output-schema {path}: a JSON Schema must be a JSON object")
+        raise UsageError(f"--output-schema {path}: a JSON Schema must be a JSON object")
     return data
-
-
-def _require_git_repo(cwd: Path) -> None:
-    from codex.agent.instructions import git_root
-
-    if git_root(cwd) is None:
-        raise _Usage(f"{cwd} is not inside a git repository; run codex in a repository, or "
-                     "pass --skip-git-repo-check to run here anyway")
-
-
-def _read_prompt(word: str | None) -> str:
-    if word == "-" or (word is None and not sys.stdin.isatty()):
-        text = sys.stdin.read()
-        if not text.strip():
-            raise _Usage("the prompt read from stdin is empty")
-        return text
-    if word is None:
-        raise _Usage("no prompt: pass PROMPT, or `-` to read it from stdin")
-    if not word.strip():
-        raise _Usage("the prompt is empty")
-    return word
 
 
 def _run(cfg: EffectiveConfig, *, prompt: str, schema: dict[str, Any] | None,

@@ -22,16 +22,16 @@ from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 
-from codex.cli.common import load_effective_config
-from codex.cli.exec_cmd import (
+from codex.cli.agent_args import (
     EXIT_FAILED,
     EXIT_OK,
     EXIT_USAGE,
-    _merge_options,
-    _read_prompt,
-    _require_git_repo,
-    _Usage,
+    UsageError,
+    merge_command_options,
+    read_prompt,
+    require_git_repo,
 )
+from codex.cli.common import load_effective_config
 
 if TYPE_CHECKING:
     from codex.agent import SessionSettings
@@ -114,25 +114,25 @@ def fanout_command(
     from codex.config import ConfigError
     from codex.supervisor import STRATEGIES
 
-    _merge_options(ctx, config, None, profile, sandbox, cd)
+    merge_command_options(ctx, config, None, profile, sandbox, cd)
     try:
         if strategy not in STRATEGIES:
-            raise _Usage(f"--strategy {strategy!r}: choose one of {', '.join(STRATEGIES)}")
+            raise UsageError(f"--strategy {strategy!r}: choose one of {', '.join(STRATEGIES)}")
         if workspace not in ("shared", "worktree"):
-            raise _Usage("--workspace: choose shared or worktree")
+            raise UsageError("--workspace: choose shared or worktree")
         if tasks is not None and prompt is not None:
-            raise _Usage("give PROMPT or --tasks FILE, not both")
+            raise UsageError("give PROMPT or --tasks FILE, not both")
         cfg = load_effective_config(ctx)
         if not skip_git_repo_check or workspace == "worktree":
-            _require_git_repo(cfg.cwd)
+            require_git_repo(cfg.cwd)
         scorer = ("sh", "-c", score_command) if score_command else None
         specs = _specs(tasks, prompt, count, workspace, timeout, max_turns, model, scorer,
                        score_field)
         if strategy == "highest-score" and not all(s.score_command or s.score_field
                                                    for s in specs):
-            raise _Usage("highest-score needs --score-command or --score-field (or "
+            raise UsageError("highest-score needs --score-command or --score-field (or "
                          "score_command / score_field in every task)")
-    except _Usage as exc:
+    except UsageError as exc:
         typer.echo(f"codex fanout: {exc}", err=True)
         raise typer.Exit(EXIT_USAGE) from None
     except ConfigError as exc:
@@ -159,7 +159,7 @@ def _specs(tasks: Path | None, prompt: str | None, count: int, workspace: str,
             timeout_s=spec.timeout_s or timeout, max_turns=spec.max_turns or max_turns,
             score_command=spec.score_command or scorer,
             score_field=spec.score_field or score_field) for spec in load_tasks(tasks)]
-    text = _read_prompt(prompt)
+    text = read_prompt(prompt)
     return [AgentSpec(prompt=text, model=model, workspace=mode,
                       timeout_s=timeout, max_turns=max_turns, score_command=scorer,
                       score_field=score_field) for _ in range(count)]
