@@ -63,6 +63,14 @@ def test_no_command_without_a_terminal_points_to_exec(run_codex: RunCodex) -> No
         assert result.stdout == ""
 
 
+def test_root_image_flag_before_another_command_is_a_usage_error(run_codex: RunCodex) -> None:
+    result = run_codex("-i", "shot.png", "profiles")
+    assert result.returncode == 2
+    assert result.stderr == ("codex: -i/--image before `profiles` is for the interactive UI; "
+                             "give it to the command instead (codex profiles -i FILE)\n")
+    assert result.stdout == ""
+
+
 def test_usage_errors_exit_2(run_codex: RunCodex) -> None:
     assert run_codex("--no-such-flag").returncode == 2
     assert run_codex("no-such-command").returncode == 2

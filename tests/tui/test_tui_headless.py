@@ -21,6 +21,7 @@ from support.model_server import (
     Call,
     ModelServer,
     Text,
+    error_reply,
     responses_reply,
     responses_text,
 )
@@ -160,7 +161,13 @@ def test_slash_popup_filters_and_runs_commands(model_server: ModelServer,
     async def body(h: Harness, broker: ApprovalBroker) -> None:
         h.keys("/")
         await h.wait_text("/approvals")
-        assert "/model" in h.terminal.text() and "/status" in h.terminal.text()
+        assert "/model" in h.terminal.text() and "/status" not in h.terminal.text()
+        h.keys("\x1b[B" * 8)  # Down past the eighth row: the popup scrolls
+        await h.wait_text("/status")
+        assert "/model" not in "\n".join(h.terminal.screen_lines())
+        h.keys("\x1b[A" * 8)
+        await h.wait_for(lambda: "/model" in "\n".join(h.terminal.screen_lines()),
+                         what="scrolled back")
         h.keys("ap")
         await h.wait_for(lambda: "/model" not in "\n".join(h.terminal.screen_lines()),
                          what="filtered popup")
@@ -394,3 +401,57 @@ def test_finished_lines_are_committed_while_the_answer_streams(
         assert final.count("line one") == final.count("partial rest") == 1
 
     drive(model_server, dirs, body)
+
+
+def test_compact_replaces_the_history_with_a_summary_and_resume_follows(
+        model_server: ModelServer, dirs: tuple[Path, Path]) -> None:
+    from codex.agent import find_rollout, load_rollout
+    from codex.agent.compact import COMPACT_INSTRUCTION, SUMMARY_PREFIX
+
+    model_server.enqueue(responses_text("the long first answer"),
+                         responses_text("Goal: fix the parser. Done: nothing yet."),
+                         responses_text("continuing"))
+
+    async def body(h: Harness, broker: ApprovalBroker) -> None:
+        h.keys("fix the parser\r")
+        await h.turn_done()
+        h.keys("/compact\r")
+        await h.wait_text("conversation compacted: 2 items replaced by 2")
+        h.keys("go on\r")
+        await h.turn_done()
+
+    drive(model_server, dirs, body)
+    bodies = [json.loads(r.body) for r in model_server.requests]
+    assert len(bodies) == 3
+    compaction = bodies[1]
+    assert compaction["input"][-1]["content"][0]["text"] == COMPACT_INSTRUCTION
+    assert "the long first answer" in json.dumps(compaction["input"])
+    after = json.dumps(bodies[2]["input"])
+    assert "the long first answer" not in after  # the assistant's turn is gone ...
+    assert "fix the parser" in after  # ... the user's own prompt stays verbatim
+    assert json.dumps(SUMMARY_PREFIX + "Goal: fix the parser. Done: nothing yet.")[1:-1] in after
+    resumed = load_rollout(find_rollout(dirs[1]))
+    texts = [getattr(item, "text", "") for item in resumed.items]
+    assert texts[-1] == "continuing" and "the long first answer" not in texts
+    assert any(t.startswith(SUMMARY_PREFIX) for t in texts)
+
+
+def test_compact_that_fails_leaves_the_conversation_unchanged(
+        model_server: ModelServer, dirs: tuple[Path, Path]) -> None:
+    model_server.enqueue(responses_text("first answer"),
+                         error_reply(400, "context too long", "context_length_exceeded"),
+                         responses_text("still here"))
+
+    async def body(h: Harness, broker: ApprovalBroker) -> None:
+        h.keys("/compact\r")  # nothing to compact before the first prompt
+        await h.wait_text("nothing to compact yet")
+        h.keys("hello\r")
+        await h.turn_done()
+        h.keys("/compact\r")
+        await h.wait_text("/compact: ")
+        h.keys("again\r")
+        await h.turn_done()
+
+    drive(model_server, dirs, body)
+    last = json.dumps(json.loads(model_server.requests[-1].body)["input"])
+    assert "first answer" in last and "hello" in last

@@ -269,3 +269,66 @@ def test_resume_picker_searches_and_continues(model_server: ModelServer, workspa
     tmux.keys("Enter")
     text = tmux.wait_text("It parses.")
     assert "(resumed)" in text and "fix the flaky test" not in text
+
+
+PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00"
+       b"\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N"
+       b"\x00\x00\x00\x00IEND\xaeB`\x82")
+
+
+@pytest.mark.parametrize("entry", ENTRIES)
+def test_image_flag_attaches_the_image_to_the_first_prompt(
+        model_server: ModelServer, workspace: Path, tmp_path: Path, tmux: Tmux,
+        entry: str) -> None:
+    import base64
+
+    (workspace / "dot.png").write_bytes(PNG)
+    model_server.enqueue(responses_text("a single pixel"), responses_text("plain"))
+    start(tmux, entry, model_server, workspace, codex_home(tmp_path), "-i", "dot.png",
+          "what is in the picture")
+    tmux.wait_text("a single pixel")
+    assert "with 1 image" in tmux.capture()
+    tmux.type("and now?")
+    tmux.keys("Enter")
+    tmux.wait_text("plain")
+    first, second = (json.loads(r.body)["input"][-1] if i == 0 else json.loads(r.body)["input"]
+                     for i, r in enumerate(model_server.requests))
+    assert first["content"][0] == {"type": "input_text", "text": "what is in the picture"}
+    assert first["content"][1]["image_url"] == \
+        "data:image/png;base64," + base64.b64encode(PNG).decode()
+    assert json.dumps(second).count("input_image") == 1  # the next prompt carries none
+
+
+def test_image_flag_with_a_non_image_is_a_usage_error(model_server: ModelServer, workspace: Path,
+                                                     tmp_path: Path, tmux: Tmux) -> None:
+    (workspace / "notes.txt").write_text("text")
+    start(tmux, "python", model_server, workspace, codex_home(tmp_path), "-i", "notes.txt")
+    text = tmux.wait_text("EXITED=")
+    assert "EXITED=2" in text and "--image notes.txt: not an image file name" in text
+    assert not model_server.requests
+
+
+@pytest.mark.parametrize("entry", ENTRIES)
+def test_sigterm_and_sighup_leave_a_sane_terminal(model_server: ModelServer, workspace: Path,
+                                                  tmp_path: Path, tmux: Tmux,
+                                                  entry: str) -> None:
+    import signal
+
+    home = codex_home(tmp_path)
+    for number, sig in enumerate((signal.SIGTERM, signal.SIGHUP)):
+        terminal = Tmux(tmp_path / f"sig{number}.sock")
+        try:
+            start(terminal, entry, model_server, workspace, home, "-c", f"marker.m{number}=1")
+            terminal.wait_text("⏎ send")
+            token = f"marker.m{number}=1"  # an argv element of codex only (not of tmux's
+            pids = [pid for pid in pids_with(token)  # shell, whose script merely contains it)
+                    if token in Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")]
+            assert len(pids) == 1, "control: the process to signal is running"
+            for pid in pids:
+                os.kill(pid, sig)
+            text = terminal.wait_text("EXITED=")
+            assert f"EXITED={128 + sig}" in text, text
+            assert_sane(text.split("EXITED=")[-1])
+            assert "\x1b[?2004h" not in terminal.capture(escapes=True).split("EXITED=")[-1]
+        finally:
+            terminal.kill()

@@ -8,7 +8,9 @@ directories 0700, file 0600, created with O_EXCL and O_NOFOLLOW). Every line is
   instructions hash, cli version;
 - `turn_context` when a task starts (cwd, model, profile, approval policy);
 - `response_item`: one conversation item in the Responses JSON shape (`item_to_dict`);
-- `turn_end`: how a task ended (completed with usage, failed with the message, interrupted).
+- `turn_end`: how a task ended (completed with usage, failed with the message, interrupted);
+- `compacted`: the conversation was replaced by a summary (`message`) and the items in
+  `replacement_history`, which are the history from there on.
 Durability: each line is written whole with one `write()` as soon as the item exists, so it
 survives the process being killed from then on; a flusher thread fsyncs right behind the
 writes (one fsync covers every line written since the last, so a burst costs one), keeping the
@@ -267,6 +269,8 @@ def load_rollout(path: Path) -> LoadedRollout:
                 items.append(item_from_dict(payload))
             elif kind == "turn_end":
                 _add_counts(usage, payload.get("usage"))
+            elif kind == "compacted" and payload.get("replacement_history") is not None:
+                items = [item_from_dict(entry) for entry in payload["replacement_history"]]
         except (ValueError, KeyError, TypeError) as exc:
             raise RolloutError(f"{path}:{number}: not a valid rollout line ({exc}); the file "
                                "is damaged") from None

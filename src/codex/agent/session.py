@@ -50,6 +50,7 @@ from codex.model import (
     Reasoning,
     ResolvedProvider,
     ToolSpec,
+    item_to_dict,
     tool_from_dict,
 )
 from codex.plugins.tools import register_plugin_tools
@@ -235,6 +236,15 @@ class Session:
         clean = scrub_item(item, self.scrubber)
         self.history.append(clean)
         self.rollout.append_items((clean,))
+
+    def replace_history(self, items: Sequence[InputItem], summary: str) -> None:
+        """Make `items` the conversation (compaction) and record it as a `compacted` line,
+        which `load_rollout` replays on resume."""
+        clean = [scrub_item(item, self.scrubber) for item in items]
+        self.history = clean
+        self.rollout.append("compacted", {
+            "message": self.scrubber.scrub(summary),
+            "replacement_history": [item_to_dict(item) for item in clean]})
 
     def record_event(self, kind: str, payload: dict[str, Any]) -> None:
         """A non-conversation line in the rollout (turn context, turn end)."""

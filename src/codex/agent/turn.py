@@ -43,6 +43,7 @@ from codex.model import (
     Retrying,
     TextDelta,
     ToolCall,
+    Usage,
 )
 from codex.protocol import (
     AgentEvent,
@@ -171,14 +172,17 @@ async def _request(turn: _Turn, user_input: UserInput) -> list[ToolCall]:
     return calls
 
 
+def token_usage(usage: Usage) -> TokenUsage:
+    """One response's token counts as the protocol reports them."""
+    return TokenUsage(
+        input_tokens=usage.input_tokens, cached_input_tokens=usage.cached_input_tokens,
+        cache_write_input_tokens=usage.cache_write_input_tokens,
+        output_tokens=usage.output_tokens, reasoning_output_tokens=usage.reasoning_output_tokens)
+
+
 def _add_usage(turn: _Turn, completed: Completed) -> None:
-    usage = completed.usage
-    if usage is not None:
-        added = TokenUsage(
-            input_tokens=usage.input_tokens, cached_input_tokens=usage.cached_input_tokens,
-            cache_write_input_tokens=usage.cache_write_input_tokens,
-            output_tokens=usage.output_tokens,
-            reasoning_output_tokens=usage.reasoning_output_tokens)
+    if completed.usage is not None:
+        added = token_usage(completed.usage)
         turn.emit(LiveRequestUsage(usage=added))
         turn.usage = turn.usage.plus(added)
     if completed.status == "incomplete":

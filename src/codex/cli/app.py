@@ -207,6 +207,12 @@ def main_options(
                      help="When to ask before running a command: untrusted, on-failure, "
                           "on-request, never."),
     ] = None,
+    image: Annotated[
+        list[Path] | None,
+        typer.Option("-i", "--image", metavar="FILE",
+                     help="Attach an image to the interactive UI's first prompt "
+                          "(repeatable; for scripts: codex exec -i FILE)."),
+    ] = None,
     full_auto: Annotated[
         bool,
         typer.Option("--full-auto", help="Shortcut for -s workspace-write -a on-request."),
@@ -230,7 +236,13 @@ def main_options(
         security_profile=profile,
         sandbox_mode=sandbox,
         cd=cd,
+        images=tuple(image or ()),
     )
+    if image and ctx.invoked_subcommand not in (None, "prompt", "resume"):
+        typer.echo(f"codex: -i/--image before `{ctx.invoked_subcommand}` is for the "
+                   "interactive UI; give it to the command instead "
+                   f"(codex {ctx.invoked_subcommand} -i FILE)", err=True)
+        raise typer.Exit(2)
     if ctx.invoked_subcommand is None and not ctx.resilient_parsing:
         # No command: the interactive UI (its modules load only now).
         from codex.cli.tui_cmd import start

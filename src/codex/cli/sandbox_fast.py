@@ -45,8 +45,10 @@ GLOBAL_OPTIONS: dict[str, tuple[str, bool, bool]] = {
     "-a": ("ask_for_approval", True, False),
     "--ask-for-approval": ("ask_for_approval", True, False),
     "--full-auto": ("full_auto", False, False),
+    "-i": ("image", True, True),
+    "--image": ("image", True, True),
 }
-_TYPER_ONLY = frozenset({"model", "ask_for_approval", "full_auto"})
+_TYPER_ONLY = frozenset({"model", "ask_for_approval", "full_auto", "image"})
 SANDBOX_OPTIONS: dict[str, tuple[str, bool, bool]] = {
     "--profile": ("profile", True, False),
     "-p": ("profile", True, False),

@@ -15,3 +15,4 @@ class GlobalOptions:
     security_profile: str | None = None
     sandbox_mode: str | None = None
     cd: Path | None = None
+    images: tuple[Path, ...] = ()  # -i FILE: attached to the interactive UI's first prompt

@@ -84,9 +84,17 @@ def start(ctx: typer.Context, *, prompt: str | None, resume: LoadedRollout | Non
     refuse_without_terminal()
     cfg = load_effective_config(ctx)
     from codex.cli.audit_cmd import open_audit_log
+    from codex.cli.exec_sdk import SdkFlagError, read_images
+    from codex.cli.state import GlobalOptions
     from codex.tui.launch import launch
 
-    return launch(cfg, prompt=prompt, resume=resume, audit=open_audit_log(cfg))
+    options = ctx.find_object(GlobalOptions)
+    try:
+        images = read_images(options.images if options else (), cfg.cwd)
+    except SdkFlagError as exc:
+        typer.echo(f"codex: {exc}", err=True)
+        raise typer.Exit(EXIT_USAGE) from None
+    return launch(cfg, prompt=prompt, resume=resume, audit=open_audit_log(cfg), images=images)
 
 
 def prompt_command() -> _click.Command:

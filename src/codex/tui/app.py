@@ -8,7 +8,8 @@ disappears when the app exits, leaving the scrollback and a clean prompt.
 Keys: Enter sends; Ctrl-J or Alt-Enter inserts a newline (prompt_toolkit cannot tell
 Shift-Enter apart); Up/Down walk the history; Esc interrupts a turn (or closes the popup,
 or denies an approval); Ctrl-C clears the composer, else interrupts, else arms "press
-Ctrl-C again to quit"; Ctrl-D on an empty composer quits; Ctrl-Z suspends. A bracketed
+Ctrl-C again to quit"; Ctrl-D on an empty composer quits; Ctrl-Z suspends. SIGTERM and
+SIGHUP end the app the normal way (exit status 128+N), so the terminal is restored. A bracketed
 paste is one event that never sends; pastes over PASTE_LIMIT characters show as
 `[Pasted Content N chars]` and are sent whole.
 """
@@ -16,6 +17,7 @@ paste is one event that never sends; pastes over PASTE_LIMIT characters show as
 from __future__ import annotations
 
 import asyncio
+import signal
 import time
 
 from prompt_toolkit.application import Application
@@ -169,10 +171,11 @@ class TuiApp:
         return []
 
     def _popup(self) -> StyleAndTextTuples:
-        items = self._popup_items()[:POPUP_ROWS]
+        items = self._popup_items()
         index = min(self.popup_index, len(items) - 1)
+        top = max(0, index - POPUP_ROWS + 1)  # the window scrolls to keep the selection shown
         lines: list[Line] = []
-        for i, (value, description) in enumerate(items):
+        for i, (value, description) in enumerate(items[top:top + POPUP_ROWS], top):
             style = "class:popup.selected" if i == index else "class:popup"
             lines.append([(style, f"  {safe(value):<14}"), ("class:dim", f" {description}")
                           if description else ("", "")])
@@ -332,10 +335,20 @@ class TuiApp:
                 self.controller.submit(initial_prompt)
 
         self.controller.scrollback.commit(title_cell(__version__))
+        loop = asyncio.get_running_loop()
+        for number in _ENDING_SIGNALS:
+            loop.add_signal_handler(number, self._end_by_signal, number)
         try:
             return await self.app.run_async(pre_run=pre_run)
         finally:
+            for number in _ENDING_SIGNALS:
+                loop.remove_signal_handler(number)
             await self.controller.close()
+
+    def _end_by_signal(self, number: int) -> None:
+        """Leave as on Ctrl-D (the terminal restored, the session closed), status 128+N."""
+        if self.app.is_running and not self.app.future.done():  # type: ignore[union-attr]
+            self.app.exit(result=128 + number)
 
     async def _open(self, resume: LoadedRollout | None) -> None:
         from codex.agent import RolloutError
@@ -347,6 +360,9 @@ class TuiApp:
             self.failure = str(exc)
             self.app.exit(result=2 if isinstance(exc, RuleLoadError) else 1)
         self.app.invalidate()
+
+
+_ENDING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
 
 def _fit(items: list[str], width: int) -> list[str]:

@@ -65,6 +65,8 @@ class Controller:
         self.exit: Callable[[], None] = lambda: None
         self.pick_session: PICK_SESSION | None = None
         self.insert_text: Callable[[str], None] = lambda text: None
+        # Images (data: URLs) sent with the next prompt: `codex -i FILE`.
+        self.attachments: tuple[str, ...] = ()
 
     # -- session lifetime ----------------------------------------------------------------
 
@@ -119,14 +121,17 @@ class Controller:
     def _start_turn(self, text: str) -> None:
         if self.session is None:
             return
+        images, self.attachments = self.attachments, ()
         self._commit([*user_cell(text)])
+        if images:
+            self._commit(note(f"with {len(images)} image{'s' if len(images) > 1 else ''}"))
         self.turn_started = time.monotonic()
-        self.turn = asyncio.ensure_future(self._run_turn(self.session, text))
+        self.turn = asyncio.ensure_future(self._run_turn(self.session, text, images))
         self.invalidate()
 
-    async def _run_turn(self, session: Session, text: str) -> None:
+    async def _run_turn(self, session: Session, text: str, images: tuple[str, ...]) -> None:
         try:
-            await run_task(session, UserInput(text=text), self._emit)
+            await run_task(session, UserInput(text=text, images=images), self._emit)
         finally:
             self.broker.abort_all()
             self.invalidate()
@@ -298,6 +303,37 @@ class Controller:
         await self.close()
         await self.open()
         self.invalidate()
+
+    def _cmd_compact(self, argument: str) -> None:
+        if self.session is None or self._busy("compact"):
+            return
+        self._commit(note("compacting the conversation (esc to stop)"))
+        self.turn_started = time.monotonic()
+        self.turn = asyncio.ensure_future(self._run_compact(self.session))
+        self.invalidate()
+
+    async def _run_compact(self, session: Session) -> None:
+        """Compaction runs in the turn's place: Esc stops it, prompts typed meanwhile wait."""
+        from codex.agent.compact import CompactionError, compact
+        from codex.agent.turn import token_usage
+        from codex.model import ModelError
+
+        try:
+            done = await compact(session)
+        except (CompactionError, ModelError) as exc:
+            self._commit(note(f"/compact: {exc}", "class:error", "✗ "))
+        except asyncio.CancelledError:
+            self._commit(note("/compact stopped; the conversation is unchanged",
+                              "class:warning", "⚠ "))
+        else:
+            self.transcript.usage = self.transcript.usage.plus(token_usage(done.usage))
+            self.transcript.context_tokens = done.usage.output_tokens  # the summary's size
+            self._commit(note(f"conversation compacted: {done.items_before} items replaced by "
+                              f"{done.items_after} (your recent prompts and a "
+                              f"{len(done.summary.split())}-word summary)"))
+        finally:
+            self.invalidate()
+            asyncio.get_running_loop().call_soon(self._next_queued)
 
     def _cmd_init(self, argument: str) -> None:
         if (self.settings.cwd / "AGENTS.md").exists():

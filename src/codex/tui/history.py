@@ -4,11 +4,16 @@ The file has the Codex CLI's shape, one JSON object per line:
 `{"session_id": ..., "ts": <unix seconds>, "text": ...}` (the id is empty for a prompt sent
 while the session was still opening). Each prompt is appended with a single `write()` on an
 O_APPEND descriptor (mode 0600), so concurrent sessions interleave whole lines.
-`[history] persistence = "none"` keeps history in memory only.
+`[history] persistence = "none"` keeps history in memory only. `[history] max_bytes` caps the
+file: when an append takes it over the cap, the oldest lines are dropped (the newest that fit
+are kept, written to a temporary file and renamed over the old one). Writers take an
+exclusive `flock` on the file and re-open it if a trim replaced it meanwhile, so no
+concurrent prompt is lost.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import time
@@ -24,11 +29,13 @@ _LOAD_LIMIT = 1000
 class PromptHistory(History):
     """prompt_toolkit history backed by history.jsonl (or memory when `persist` is False)."""
 
-    def __init__(self, codex_home: Path, *, persist: bool, session_id: str = "") -> None:
+    def __init__(self, codex_home: Path, *, persist: bool, session_id: str = "",
+                 max_bytes: int | None = None) -> None:
         super().__init__()
         self.path = codex_home / HISTORY_FILE
         self.session_id = session_id
         self.persist = persist
+        self.max_bytes = max_bytes
 
     def load_history_strings(self) -> Iterable[str]:
         """Newest first (prompt_toolkit's order)."""
@@ -55,12 +62,50 @@ class PromptHistory(History):
                              "text": string}, ensure_ascii=False) + "\n"
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            fd = self._open_locked()
         except OSError:
             return  # history is a convenience: never fail a prompt over it
         try:
             os.write(fd, record.encode("utf-8"))
+            if self.max_bytes is not None and os.fstat(fd).st_size > self.max_bytes:
+                self._trim(fd, self.max_bytes)
         except OSError:
             pass
         finally:
             os.close(fd)
+
+    def _open_locked(self) -> int:
+        """An O_APPEND descriptor of the current file, holding its exclusive lock."""
+        while True:
+            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                if os.stat(self.path).st_ino == os.fstat(fd).st_ino:
+                    return fd
+            except FileNotFoundError:
+                pass
+            os.close(fd)  # a trim renamed a new file into place while we waited: use that
+
+    def _trim(self, fd: int, max_bytes: int) -> None:
+        """Keep the newest whole lines that fit in `max_bytes` (see the module docstring)."""
+        with os.fdopen(os.dup(fd), "rb") as current:
+            current.seek(0)
+            lines = current.read().splitlines(keepends=True)
+        kept: list[bytes] = []
+        size = 0
+        for line in reversed(lines):
+            if size + len(line) > max_bytes:
+                break
+            kept.append(line)
+            size += len(line)
+        temporary = self.path.with_name(f".{HISTORY_FILE}.{os.getpid()}.tmp")
+        try:
+            with open(temporary, "wb", opener=_private) as out:
+                out.writelines(reversed(kept))
+            os.replace(temporary, self.path)
+        finally:
+            temporary.unlink(missing_ok=True)
+
+
+def _private(path: str, flags: int) -> int:
+    return os.open(path, flags | os.O_CLOEXEC, 0o600)

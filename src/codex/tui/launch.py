@@ -21,8 +21,9 @@ from codex.tui.history import PromptHistory
 
 
 def launch(cfg: EffectiveConfig, *, prompt: str | None, resume: LoadedRollout | None,
-           audit: AuditLog | None) -> int:
-    """Run the TUI for `cfg` (decisions recorded in `audit`); see the module docstring."""
+           audit: AuditLog | None, images: tuple[str, ...] = ()) -> int:
+    """Run the TUI for `cfg` (decisions recorded in `audit`; `images` go with the first
+    prompt); see the module docstring."""
     from codex.model import MissingApiKeyError, ProviderConfigError, resolve_provider
 
     try:
@@ -39,11 +40,12 @@ def launch(cfg: EffectiveConfig, *, prompt: str | None, resume: LoadedRollout | 
         cfg, provider=provider, provider_id=provider.id, approver=broker,
         audit=audit, model=chosen, max_turns=cfg.agent_max_turns)
     settings = dataclasses.replace(settings, originator="codex_tui")
-    return asyncio.run(_main(cfg, settings, broker, prompt, resume))
+    return asyncio.run(_main(cfg, settings, broker, prompt, resume, images))
 
 
 async def _main(cfg: EffectiveConfig, settings: SessionSettings, broker: ApprovalBroker,
-                prompt: str | None, resume: LoadedRollout | None) -> int:
+                prompt: str | None, resume: LoadedRollout | None,
+                images: tuple[str, ...]) -> int:
     from prompt_toolkit.output.defaults import create_output
 
     from codex.tui.app import TuiApp
@@ -52,13 +54,15 @@ async def _main(cfg: EffectiveConfig, settings: SessionSettings, broker: Approva
 
     broker.loop = asyncio.get_running_loop()
     scrollback = Scrollback(create_output())
-    history = PromptHistory(cfg.codex_home, persist=cfg.history.persistence == "save-all")
+    history = PromptHistory(cfg.codex_home, persist=cfg.history.persistence == "save-all",
+                            max_bytes=cfg.history.max_bytes)
     controller = Controller(
         settings, broker, scrollback, context_window=cfg.model_context_window,
         notifications=cfg.tui.notifications,
         extra_roots=resolve_roots(cfg.sandbox_workspace_write.writable_roots, cfg.cwd),
         history=history)
     controller.pick_session = pick_session
+    controller.attachments = images
     app = TuiApp(controller, history)
     code = await app.run(prompt, resume)
     if app.failure is not None:

@@ -14,6 +14,7 @@ COMMANDS: dict[str, str] = {
     "profile": "switch the security profile (widening asks first)",
     "new": "start a new session",
     "init": "ask codex to write an AGENTS.md for this project",
+    "compact": "summarise the conversation to free context (the summary replaces it)",
     "diff": "show the git diff of the workspace",
     "mention": "mention a file (opens the @ file search)",
     "status": "show the session, model, policies and token usage",
