@@ -332,3 +332,45 @@ def test_sigterm_and_sighup_leave_a_sane_terminal(model_server: ModelServer, wor
             assert "\x1b[?2004h" not in terminal.capture(escapes=True).split("EXITED=")[-1]
         finally:
             terminal.kill()
+
+
+FAULT = '''
+import codex.tui.controller as controller
+
+submit = controller.Controller.submit
+
+
+def failing_submit(self, text):
+    if text == "boom":
+        raise RuntimeError("injected fault")
+    return submit(self, text)
+
+
+controller.Controller.submit = failing_submit
+'''
+
+
+def test_a_crash_restores_the_terminal(model_server: ModelServer, workspace: Path,
+                                       tmp_path: Path, tmux: Tmux) -> None:
+    """A bug that escapes the app (injected through sitecustomize) still leaves the terminal
+    in cooked mode with echo on, bracketed paste off, and says what happened."""
+    faults = tmp_path / "faults"
+    faults.mkdir()
+    (faults / "sitecustomize.py").write_text(FAULT)
+    home = codex_home(tmp_path)
+    env = codex_env("python", home)
+    env["PYTHONPATH"] = f"{faults}:{env['PYTHONPATH']}"
+    tmux.start(codex_argv("python", model_server), env, workspace)
+    tmux.wait_text("⏎ send")
+    tmux.type("fine")  # control: the fault fires only for "boom"
+    tmux.keys("C-u")
+    tmux.type("boom")
+    tmux.keys("Enter")
+    text = tmux.wait_text("EXITED=")
+    after = text.split("EXITED=")[-1]
+    assert not after.startswith("0"), text
+    assert_sane(after)
+    joined = text.replace("\n", "")  # tmux wraps the long line at 80 columns
+    assert "internal error (RuntimeError: injected fault)" in joined, text
+    assert "Traceback" in text and "codex resume " in joined
+    assert "\x1b[?2004h" not in tmux.capture(escapes=True).split("EXITED=")[-1]

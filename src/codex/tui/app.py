@@ -9,8 +9,9 @@ Keys: Enter sends; Ctrl-J or Alt-Enter inserts a newline (prompt_toolkit cannot 
 Shift-Enter apart); Up/Down walk the history; Esc interrupts a turn (or closes the popup,
 or denies an approval); Ctrl-C clears the composer, else interrupts, else arms "press
 Ctrl-C again to quit"; Ctrl-D on an empty composer quits; Ctrl-Z suspends. SIGTERM and
-SIGHUP end the app the normal way (exit status 128+N), so the terminal is restored. A bracketed
-paste is one event that never sends; pastes over PASTE_LIMIT characters show as
+SIGHUP end the app the normal way (exit status 128+N), so the terminal is restored; so does
+an internal error (a bug), whose traceback is printed after the terminal is back (status 1).
+A bracketed paste is one event that never sends; pastes over PASTE_LIMIT characters show as
 `[Pasted Content N chars]` and are sent whole.
 """
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
+from typing import Any
 
 from prompt_toolkit.application import Application
 from prompt_toolkit.buffer import Buffer
@@ -65,6 +67,7 @@ class TuiApp:
         self.quit_armed_until = 0.0
         self.popup_index = 0
         self.failure: str | None = None
+        self.crash: BaseException | None = None  # an internal error that ended the app
         self.dismissed: str | None = None  # the text the popup was closed at (Esc)
         self._files: list[str] | None = None
         self.buffer = Buffer(multiline=True, history=history, on_text_changed=self._changed)
@@ -338,17 +341,34 @@ class TuiApp:
         loop = asyncio.get_running_loop()
         for number in _ENDING_SIGNALS:
             loop.add_signal_handler(number, self._end_by_signal, number)
+        previous_handler = loop.get_exception_handler()
+        loop.set_exception_handler(self._end_by_crash)
         try:
-            return await self.app.run_async(pre_run=pre_run)
+            return await self.app.run_async(pre_run=pre_run, set_exception_handler=False)
         finally:
+            loop.set_exception_handler(previous_handler)
             for number in _ENDING_SIGNALS:
                 loop.remove_signal_handler(number)
             await self.controller.close()
 
+    def _end_by_crash(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        """An exception no one caught (prompt_toolkit would print it over the UI and wait for
+        Enter): end the app, keep the exception for the caller to report."""
+        error = context.get("exception")
+        if not isinstance(error, Exception):
+            loop.default_exception_handler(context)
+            return
+        if self.crash is None:
+            self.crash = error
+        self._exit(1)
+
+    def _exit(self, code: int) -> None:
+        if self.app.is_running and not self.app.future.done():  # type: ignore[union-attr]
+            self.app.exit(result=code)
+
     def _end_by_signal(self, number: int) -> None:
         """Leave as on Ctrl-D (the terminal restored, the session closed), status 128+N."""
-        if self.app.is_running and not self.app.future.done():  # type: ignore[union-attr]
-            self.app.exit(result=128 + number)
+        self._exit(128 + number)
 
     async def _open(self, resume: LoadedRollout | None) -> None:
         from codex.agent import RolloutError

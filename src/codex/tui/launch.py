@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import sys
+import traceback
 
 from codex.agent import LoadedRollout, SessionSettings
 from codex.audit import AuditLog
@@ -65,6 +66,12 @@ async def _main(cfg: EffectiveConfig, settings: SessionSettings, broker: Approva
     controller.attachments = images
     app = TuiApp(controller, history)
     code = await app.run(prompt, resume)
+    if app.crash is not None:
+        traceback.print_exception(app.crash, file=sys.stderr)
+        resume_hint = f"; continue with codex resume {history.session_id}" \
+            if history.session_id else ""
+        return _fail(f"the interactive UI stopped on an internal error ({type(app.crash).__name__}"
+                     f": {app.crash}); the traceback above helps a bug report{resume_hint}", 1)
     if app.failure is not None:
         return _fail(app.failure, code)
     if history.session_id:
