@@ -337,12 +337,46 @@ function say(line) {
   }
 }
 
+const WASMTIME_LIBRARIES = ["_libwasmtime.so", "_libwasmtime.dylib", "_wasmtime.dll"];
+
+/**
+ * wasmtime's native library for WASM plugins (kept out of the platform package for its size):
+ * from the optional `<platform package>-plugin-runtime`, else the single-package layout's
+ * vendor/<triple>/plugin-runtime; null when neither is installed (plugins then say so).
+ */
+function pluginRuntime(resolved) {
+  if (!resolved.triple) return null;
+  const target = Object.values(TARGETS).find(([triple]) => triple === resolved.triple);
+  const roots = [target && packageDir(`${target[1]}-plugin-runtime`),
+    path.join(PACKAGE_ROOT, "vendor", resolved.triple, "plugin-runtime")];
+  for (const root of roots) {
+    if (!root) continue;
+    let dirs;
+    try {
+      dirs = fs.readdirSync(path.join(root, "wasmtime"));
+    } catch (_err) {
+      continue;
+    }
+    for (const dir of dirs) {
+      for (const name of WASMTIME_LIBRARIES) {
+        const library = path.join(root, "wasmtime", dir, name);
+        if (fs.existsSync(library)) return library;
+      }
+    }
+  }
+  return null;
+}
+
 function childEnv(resolved) {
   const env = { ...process.env };
   const manager = packageManager().toUpperCase();
   env[`CODEX_MANAGED_BY_${manager}`] = "1";
   env.CODEX_MANAGED_PACKAGE_ROOT = realpath(PACKAGE_ROOT);
   if (resolved.pkg) env.CODEX_MANAGED_PLATFORM_PACKAGE = resolved.pkg;
+  if (!env.CODEX_PLUGIN_RUNTIME) {
+    const library = pluginRuntime(resolved);
+    if (library) env.CODEX_PLUGIN_RUNTIME = library;
+  }
   return env;
 }
 
@@ -416,5 +450,5 @@ if (require.main === module) {
   main();
 } else {
   module.exports = { resolveBinary, detectLibc, packageManager, reinstallCommand, TARGETS,
-    LauncherError, spawnFailure };
+    LauncherError, spawnFailure, pluginRuntime };
 }

@@ -382,6 +382,34 @@ def install_into_vendor(built: Path, triple: str) -> Path:
     return dest / exe_name(triple)
 
 
+# The plugin runtime's native library stays out of the binary's folder (see
+# codex/plugins/wasmtime_lib.py: it would take the platform package past its budget); it goes
+# to vendor/<triple>/plugin-runtime/, laid out as in the wheel, for its own npm package.
+PLUGIN_RUNTIME = "plugin-runtime"
+WASMTIME_LIBRARIES = ("_libwasmtime.so", "_libwasmtime.dylib", "_wasmtime.dll")
+
+
+def install_plugin_runtime(python: Path, triple: str) -> Path:
+    """Copy wasmtime's native library (and its license) from the build venv into
+    vendor/<triple>/plugin-runtime/; the path of the library."""
+    package = venv_site_packages(python.parents[1]) / "wasmtime"
+    found = [p for p in sorted(package.glob("*/*")) if p.name in WASMTIME_LIBRARIES]
+    if len(found) != 1:
+        raise BuildError(f"expected one wasmtime library under {package}, found {found}; "
+                         "recreate the build venv (delete it) and build again")
+    library = found[0]
+    licenses = sorted(package.parent.glob("wasmtime-*.dist-info/LICENSE*")) + sorted(
+        package.parent.glob("wasmtime-*.dist-info/licenses/LICENSE*"))
+    target = REPO / "vendor" / triple / PLUGIN_RUNTIME
+    shutil.rmtree(target, ignore_errors=True)
+    dest = target / "wasmtime" / library.parent.name / library.name
+    dest.parent.mkdir(parents=True)
+    shutil.copy2(library, dest)
+    if licenses:
+        shutil.copy2(licenses[0], target / "LICENSE-wasmtime")
+    return dest
+
+
 def smoke(binary: Path) -> None:
     """The fresh binary must answer --version with the package version."""
     proc = subprocess.run([str(binary), "--version"], capture_output=True, text=True, timeout=60)
@@ -420,6 +448,7 @@ def main(argv: list[str] | None = None) -> int:
             built = run_nuitka(triple, key, python)
             with build_lock(f"vendor-{triple}"):
                 smoke(install_into_vendor(built, triple))
+                install_plugin_runtime(python, triple)
         return 0
     except BuildError as err:
         print(f"build: error: {err}", file=sys.stderr)

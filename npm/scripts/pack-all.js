@@ -102,6 +102,37 @@ function stagePlatform(key, triple, pkgName, stageRoot) {
   return stage;
 }
 
+// wasmtime's native library for WASM plugins, in its own optional package (it would take the
+// platform package past its 40 MB budget): staged from vendor/<triple>/plugin-runtime, which
+// scripts/build_native.py fills from the build venv's wasmtime wheel. null when absent.
+function stagePluginRuntime(key, triple, pkgName, stageRoot) {
+  const source = path.join(REPO, "vendor", triple, "plugin-runtime");
+  if (!fs.existsSync(path.join(source, "wasmtime"))) return null;
+  const name = `${pkgName}-plugin-runtime`;
+  const stage = path.join(stageRoot, name.replace("@openai/", ""));
+  fs.rmSync(stage, { recursive: true, force: true });
+  fs.mkdirSync(stage, { recursive: true });
+  fs.cpSync(path.join(source, "wasmtime"), path.join(stage, "wasmtime"),
+    { recursive: true, dereference: true, preserveTimestamps: true });
+  fs.copyFileSync(path.join(source, "LICENSE-wasmtime"), path.join(stage, "LICENSE"));
+  const manifest = {
+    name,
+    version: META.version,
+    description: `The WebAssembly runtime (wasmtime) for ${META.name}'s plugins on ${triple}; ` +
+      `install ${META.name}, not this.`,
+    license: "Apache-2.0 WITH LLVM-exception",
+    repository: META.repository,
+    ...platformFields(key),
+    files: ["wasmtime"],
+    preferUnplugged: true,
+  };
+  fs.writeFileSync(path.join(stage, "package.json"), JSON.stringify(manifest, null, 2) + "\n");
+  fs.writeFileSync(path.join(stage, "README.md"),
+    `# ${name}\n\nThe wasmtime library that \`codex\` loads when it runs a WASM plugin on ` +
+    `${triple}. It is an optional dependency of \`${META.name}\`: install that instead.\n`);
+  return { name, stage };
+}
+
 // sbom.py needs only the standard library: $PYTHON, else the interpreter that built this
 // binary (Nuitka's report names it; it exists wherever the build ran), else python3.
 function sbomPython(triple) {
@@ -157,6 +188,15 @@ function main() {
     packed.push({ kind: "platform", name: pkgName, triple, file: result.filename,
       size: result.size, unpackedSize: result.unpackedSize, entryCount: result.entryCount,
       integrity: result.integrity });
+    const runtime = stagePluginRuntime(key, triple, pkgName, stageRoot);
+    if (runtime) {
+      const packedRuntime = npmPack(runtime.stage, outDir);
+      checkPacked(packedRuntime, runtime.stage, runtime.name);
+      packed.push({ kind: "plugin-runtime", name: runtime.name, triple,
+        file: packedRuntime.filename, size: packedRuntime.size,
+        unpackedSize: packedRuntime.unpackedSize, entryCount: packedRuntime.entryCount,
+        integrity: packedRuntime.integrity });
+    }
   }
   const meta = npmPack(NPM_DIR, outDir);
   const metaFiles = meta.files.map((f) => f.path);

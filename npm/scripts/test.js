@@ -177,6 +177,11 @@ function smoke(commandName) {
     }
     if (!env.CODEX_MANAGED_PACKAGE_ROOT) throw new Error(`no package root in ${r.stdout}`);
   });
+  check("WASM plugins run: the launcher finds the plugin runtime package", () => {
+    const r = runLauncher(base, ["doctor", "--json"], { env: plain });
+    const runtime = JSON.parse(r.stdout).plugin_runtime;
+    if (!runtime || !runtime.ok) throw new Error(`doctor: ${JSON.stringify(runtime)}`);
+  });
   if (!POSIX) {
     report("signal checks", null, "POSIX signals only");
     return;
@@ -312,6 +317,18 @@ function audit(dir) {
         // The platform package budget the roadmap sets (MCP, plugins and research all live in
         // the one binary): 40 MB packed.
         if (pkg.size > 40 * 1000 * 1000) throw new Error(`packed size ${pkg.size} > 40 MB`);
+      } else if (pkg.kind === "plugin-runtime") {
+        const platform = Object.keys(TARGETS).find((k) => `${TARGETS[k][1]}-plugin-runtime` ===
+          json.name);
+        if (!platform) throw new Error(`${json.name} is not a known plugin runtime package`);
+        const [osName, cpu] = platform.split("-");
+        expectEqual([json.os, json.cpu, json.files, json.scripts, json.bin],
+          [[osName], [cpu], ["wasmtime"], undefined, undefined], "os/cpu/files/scripts/bin");
+        const libraries = entries.filter((e) =>
+          /^package\/wasmtime\/[^/]+\/(_libwasmtime\.(so|dylib)|_wasmtime\.dll)$/.test(e.name));
+        expectEqual(libraries.length, 1, "one wasmtime library");
+        if (!entries.some((e) => e.name === "package/LICENSE")) throw new Error("LICENSE missing");
+        if (pkg.size > 15 * 1000 * 1000) throw new Error(`packed size ${pkg.size} > 15 MB`);
       } else if (pkg.kind === "meta") {
         const names = entries.map((e) => e.name).sort();
         expectEqual(names, ["package/LICENSE", "package/README.md", "package/bin/codex.js",
@@ -320,8 +337,9 @@ function audit(dir) {
         for (const [dep, spec] of Object.entries(json.optionalDependencies || {})) {
           expectEqual(spec, json.version, `${dep} pinned to the exact version`);
         }
-        expectEqual(Object.keys(json.optionalDependencies || {}).length,
-          Object.keys(TARGETS).length, "one optional dependency per platform");
+        expectEqual(Object.keys(json.optionalDependencies || {}).sort(), Object.values(TARGETS)
+          .flatMap(([, name]) => [name, `${name}-plugin-runtime`]).sort(),
+        "a binary and a plugin runtime package per platform");
         if (json.dependencies) throw new Error("the meta package must have no dependencies");
       }
       process.stdout.write(`     ${pkg.file}: ${entries.length} files, ` +

@@ -144,10 +144,11 @@ def registry(tools: Path, packed: dict[str, object],
         dist = Path(str(packed["dir"]))
         packages = packed["packages"]
         assert isinstance(packages, list)
-        order = [p for p in packages if p["kind"] == "platform"]
+        order = [p for p in packages if p["kind"] in ("platform", "plugin-runtime")]
         built = {str(p["name"]) for p in order}
-        order += [{"file": str(_metadata_package(suffix, dist, root))}
-                  for suffix in PLATFORM_PACKAGES if f"@openai/codex-{suffix}" not in built]
+        order += [{"file": str(_metadata_package(suffix, kind, dist, root))}
+                  for suffix in PLATFORM_PACKAGES for kind in ("", "-plugin-runtime")
+                  if f"@openai/codex-{suffix}{kind}" not in built]
         order += [p for p in packages if p["kind"] == "meta"]
         for pkg in order:
             pub = subprocess.run(["npm", "publish", str(dist / pkg["file"]), "--registry", url,
@@ -172,8 +173,9 @@ PLATFORM_PACKAGES = {
 }
 
 
-def _metadata_package(suffix: str, dist: Path, root: Path) -> Path:
-    """A METADATA-ONLY platform package for a target that cannot be built on this host.
+def _metadata_package(suffix: str, kind: str, dist: Path, root: Path) -> Path:
+    """A METADATA-ONLY platform package (`kind` "") or plugin runtime package (`kind`
+    "-plugin-runtime") for a target that cannot be built on this host.
 
     The real registry holds all eight platform packages, and package managers read every
     optional dependency's metadata to pick one, so the local registry needs them too. These
@@ -181,10 +183,10 @@ def _metadata_package(suffix: str, dist: Path, root: Path) -> Path:
     the tests assert that they are never installed here, except for `--libc=musl`, which
     checks only that npm selects the musl package and runs nothing from it."""
     os_name, cpu, libc = PLATFORM_PACKAGES[suffix]
-    stage = root / "metadata" / suffix / "package"
+    stage = root / "metadata" / f"{suffix}{kind}" / "package"
     stage.mkdir(parents=True)
     manifest: dict[str, object] = {
-        "name": f"@openai/codex-{suffix}",
+        "name": f"@openai/codex-{suffix}{kind}",
         "version": META_VERSION,
         "description": "e2e test artifact: metadata only, no binary",
         "license": "Apache-2.0",

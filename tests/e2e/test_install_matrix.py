@@ -28,6 +28,11 @@ def assert_version(box: Sandbox, argv: list[str], cwd: Path | None = None) -> No
     assert proc.stdout == f"codex {META_VERSION}\n", proc.stdout + proc.stderr
 
 
+def with_runtime(package: str) -> set[str]:
+    """A platform package and its plugin runtime package (both optional dependencies)."""
+    return {package, package + "-plugin-runtime"}
+
+
 def installed_platform_packages(node_modules: Path) -> set[str]:
     scope = node_modules / "@openai"
     return {f"@openai/{p.name}" for p in scope.iterdir()} - {SPEC} if scope.exists() else set()
@@ -41,7 +46,7 @@ def test_npm_global(sandbox: Sandbox) -> None:
     proc = sandbox.run(["npm", "install", "-g", SPEC])
     root = npm_global_root(sandbox)
     assert installed_platform_packages(root / SPEC / "node_modules") | \
-        installed_platform_packages(root) == {platform_package()}
+        installed_platform_packages(root) == with_runtime(platform_package())
     assert which("codex", sandbox.env) == str(sandbox.root / "prefix/bin/codex")
     assert_version(sandbox, ["codex", "--version"])
     run_smoke(sandbox, root / SPEC / "scripts/test.js")
@@ -118,8 +123,11 @@ def test_yarn4_pnp_project(sandbox: Sandbox, tools: Path, registry: Registry) ->
     yarn = ["node", str(tools / "node_modules/yarn4/bin/yarn.js")]
     sandbox.run([*yarn, "add", SPEC], cwd=project)
     assert (project / ".pnp.cjs").exists()
-    unplugged = list((project / ".yarn/unplugged").glob("@openai-codex-linux-*"))
-    assert len(unplugged) == 1, unplugged  # preferUnplugged: the binary is a real file
+    unplugged = sorted(p.name.split("-npm-")[0] for p in
+                       (project / ".yarn/unplugged").glob("@openai-codex-linux-*"))
+    # preferUnplugged: the binary and the plugin runtime's library are real files
+    assert unplugged == sorted(name.replace("/", "-") for name in
+                               with_runtime(platform_package())), unplugged
     assert_version(sandbox, [*yarn, "codex", "--version"], cwd=project)
     test_js = sandbox.run([*yarn, "node", "-p", "require.resolve('@openai/codex/scripts/test.js')"],
                           cwd=project).stdout.strip()
@@ -136,9 +144,10 @@ def test_npm_libc_musl_selects_musl_package(sandbox: Sandbox) -> None:
     (project / "package.json").write_text(json.dumps({"name": "p", "private": True}))
     sandbox.run(["npm", "install", "--libc=musl", SPEC], cwd=project)
     chosen = installed_platform_packages(project / "node_modules")
-    assert chosen == {platform_package() + "-musl"}, chosen
+    assert chosen == with_runtime(platform_package() + "-musl"), chosen
     sandbox.run(["npm", "install", "--libc=glibc", SPEC], cwd=project)
-    assert installed_platform_packages(project / "node_modules") == {platform_package()}
+    assert installed_platform_packages(project / "node_modules") == \
+        with_runtime(platform_package())
 
 
 def test_omit_optional_gives_the_fix(sandbox: Sandbox) -> None:
@@ -173,7 +182,8 @@ def test_other_platform_packages_never_installed(sandbox: Sandbox) -> None:
     root = npm_global_root(sandbox)
     present = installed_platform_packages(root / SPEC / "node_modules") | \
         installed_platform_packages(root)
-    others = {f"@openai/codex-{s}" for s in PLATFORM_PACKAGES} - {platform_package()}
+    others = {name for s in PLATFORM_PACKAGES for name in with_runtime(f"@openai/codex-{s}")
+              } - with_runtime(platform_package())
     assert present & others == set()
 
 

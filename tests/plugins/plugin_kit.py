@@ -58,7 +58,10 @@ def workspace(tmp_path: Path) -> Path:
 
 
 def plugin_env(home: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CODEX_", "OPENAI_"))}
+    """The test's environment without codex settings, except where the plugin runtime's
+    library is (set by the native suite, as the npm launcher sets it)."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("CODEX_", "OPENAI_")) or k == "CODEX_PLUGIN_RUNTIME"}
     env.update({"CODEX_HOME": str(home), "NO_COLOR": "1", **(extra or {})})
     return env
 

@@ -26,6 +26,7 @@ from codex.plugins.grants import Grant, GrantError, grant_problem, read_grants
 from codex.plugins.manifest import ManifestError, parse_path_key
 from codex.plugins.runtime import LinkRefused, Preopen, RunResult, RunSpec, run_module
 from codex.plugins.store import InstalledPlugin, NotInstalledError, TamperedError, load_installed
+from codex.plugins.wasmtime_lib import PluginRuntimeMissing
 
 PROFILE = "plugin"
 TOOL_PREFIX = "plugin__"
@@ -86,6 +87,8 @@ class PluginHost:
                 run = run_module(plugin.wasm, plugin.wasm_sha256, spec)
             except LinkRefused as exc:
                 return self._refuse(target, f"refused at link time: {exc}", reasons)
+            except PluginRuntimeMissing as exc:
+                return self._refuse(target, str(exc), reasons)
             outcome = _interpret(run, plugin_id, reasons)
             self._record(target, Decision.ALLOWED if outcome.ok else Decision.DENIED,
                          _summary(run, outcome), reasons)

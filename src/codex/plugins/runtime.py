@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from codex.plugins.wasmtime_lib import load_wasmtime
+
 if TYPE_CHECKING:
     import wasmtime
 
@@ -160,7 +162,8 @@ def check_imports(module: wasmtime.Module, spec: RunSpec) -> None:
 
 
 def run_module(wasm: bytes, digest: str, spec: RunSpec) -> RunResult:
-    """See the module docstring."""
+    """See the module docstring; PluginRuntimeMissing when wasmtime's library is absent."""
+    load_wasmtime()
     import wasmtime
 
     shared = _engine()

@@ -35,6 +35,9 @@ class SelfTest:
 def run_self_test() -> SelfTest:
     """Load wasmtime, compile the embedded module, run it under limits, compare the echo."""
     try:
+        from codex.plugins.wasmtime_lib import load_wasmtime
+
+        load_wasmtime()
         import wasmtime
 
         from codex.plugins.runtime import RunSpec, run_module
