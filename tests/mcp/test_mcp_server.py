@@ -178,3 +178,12 @@ def test_mcp_inspector_cli_lists_and_calls_our_tools(model_server: ModelServer,
                         "--tool-arg", "prompt=hello from the inspector"], env)
     assert called["isError"] is False and called["content"][0]["text"] == "Inspected."
     assert "hello from the inspector" in json.dumps(model_server.requests[0].json["input"])
+
+
+def test_http_binds_loopback_only() -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "codex", "mcp-server", "--http",
+                           "0.0.0.0:8080"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "loopback HOST" in done.stderr
