@@ -69,3 +69,31 @@ def test_native_exec_calls_stdio_and_http_mcp_tools(native_binary: Path,
              if '"item.completed"' in line and '"mcp_tool_call"' in line]
     assert [(i["server"], i["tool"], i["status"]) for i in items] == [
         ("time", "get_current_time", "completed"), ("web", "get-sum", "completed")]
+
+
+def test_native_mcp_server_over_http(native_binary: Path, tmp_path: Path) -> None:
+    """`codex mcp-server --http 0` of the binary: initialize and tools/list over HTTP."""
+    import httpx
+
+    env = {"CODEX_HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    with subprocess.Popen([str(native_binary), "mcp-server", "--http", "0"],
+                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, text=True, env=env) as proc:
+        try:
+            assert proc.stderr is not None
+            line = proc.stderr.readline()
+            assert "listening on http://127.0.0.1:" in line, line
+            url = line.split("listening on ")[1].strip()
+            accept = {"accept": "application/json, text/event-stream"}
+            init = httpx.post(url, headers=accept, timeout=30, json={
+                "jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+                    "protocolVersion": "2025-11-25", "capabilities": {},
+                    "clientInfo": {"name": "e2e", "version": "0"}}})
+            assert init.json()["result"]["serverInfo"]["name"] == "codex-mcp-server"
+            listed = httpx.post(url, timeout=30, json={
+                "jsonrpc": "2.0", "id": 2, "method": "tools/list"},
+                headers={**accept, "mcp-session-id": init.headers["mcp-session-id"]})
+            assert [t["name"] for t in listed.json()["result"]["tools"]] == [
+                "codex", "codex-reply"]
+        finally:
+            proc.terminate()
