@@ -5,7 +5,12 @@ conftest.py pytest loaded last when several test directories run together."""
 
 from __future__ import annotations
 
+import os
+import socket
 import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
@@ -31,3 +36,26 @@ def py_python() -> str:
 
 def everything_server() -> str:
     return str(tools_dir() / "node_modules" / ".bin" / "mcp-server-everything")
+
+
+@contextmanager
+def everything_http_server() -> Iterator[str]:
+    """server-everything over Streamable HTTP on a free loopback port; yields its MCP URL."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proc = subprocess.Popen([everything_server(), "streamableHttp"],
+                            env={**os.environ, "PORT": str(port)},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    try:
+        yield f"http://127.0.0.1:{port}/mcp"
+    finally:
+        proc.terminate()
+        proc.wait(10)

@@ -12,7 +12,7 @@ import pytest
 
 from codex.mcp.client import McpClient
 from codex.mcp.jsonrpc import JsonObject, McpError, McpTimeout
-from codex.mcp.naming import qualify
+from codex.mcp.naming import namespaced, qualify
 
 
 def test_names_follow_codex_and_fit_64_characters() -> None:
@@ -33,6 +33,22 @@ def test_collisions_are_resolved_the_same_way_every_time() -> None:
     assert sum(1 for n in first if n.startswith("mcp__a__b_c")) == 2
     taken = qualify([("shell", "x")], taken={"mcp__shell__x"})
     assert "mcp__shell__x" not in taken
+
+
+def test_namespaces_split_the_flat_names_under_the_same_rules() -> None:
+    names = qualify([("time", "get_current_time"), ("my.server", "do it!"),
+                     ("my_server", "x"), ("a", "b.c"), ("a", "b_c"), ("s", "y" * 80)])
+    spaces = namespaced(names)
+    assert spaces["mcp__time__get_current_time"] == ("mcp__time__", "get_current_time")
+    # namespace + member is the flat name when nothing had to be shortened
+    assert all(space + member == flat for flat, (space, member) in spaces.items()
+               if len(flat) < 64 and not flat.startswith(("mcp__a__", "mcp__my_server__")))
+    # two servers that sanitise alike get two namespaces; two tools alike, two members
+    assert len({space for flat, (space, _) in spaces.items()
+                if names[flat][0] in ("my.server", "my_server")}) == 2
+    assert len({member for flat, (space, member) in spaces.items() if space == "mcp__a__"}) == 2
+    assert all(len(space) <= 64 and len(member) <= 64 for space, member in spaces.values())
+    assert namespaced(dict(reversed(list(names.items())))) == spaces
 
 
 class ScriptedServer:

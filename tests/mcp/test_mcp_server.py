@@ -4,6 +4,7 @@ session, `codex-reply` continuing it, and an approval answered through elicitati
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
@@ -133,17 +134,29 @@ def test_approval_is_asked_through_elicitation(server: RawClient,
     assert "denied" in output.lower() or "declined" in output.lower()
 
 
-def test_official_sdk_client_uses_codex_mcp_server(model_server: ModelServer,
+@pytest.mark.parametrize("transport", ["stdio", "http"])
+def test_official_sdk_client_uses_codex_mcp_server(transport: str, model_server: ModelServer,
                                                    tmp_path: Path) -> None:
-    """An independent client (the `mcp` SDK) starts `codex mcp-server`, lists and calls."""
+    """An independent client (the `mcp` SDK) reaches `codex mcp-server` (on stdio, or the
+    Streamable HTTP of `--http`), lists and calls."""
     from mcp_tools import py_python
 
     model_server.enqueue(responses_text("Answer from the loopback model."))
     server = server_argv(model_server, tmp_path)
-    done = subprocess.run([py_python(), str(Path(__file__).with_name("servers") /
-                                            "sdk_client.py"), "say hi", "--", *server],
-                          capture_output=True, text=True, env=private_env(tmp_path),
-                          timeout=90, check=False)
+    env = private_env(tmp_path)
+    with contextlib.ExitStack() as stack:
+        if transport == "stdio":
+            target = ["--", *server]
+        else:
+            proc = stack.enter_context(subprocess.Popen(
+                [*server, "--http", "0"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE, text=True, env=env))
+            stack.callback(proc.terminate)
+            assert proc.stderr is not None
+            target = ["--url", proc.stderr.readline().split("listening on ")[1].strip()]
+        done = subprocess.run([py_python(), str(Path(__file__).with_name("servers") /
+                                                "sdk_client.py"), "say hi", *target],
+                              capture_output=True, text=True, env=env, timeout=90, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["protocol"] == "2025-11-25" and report["server"] == "codex-mcp-server"
@@ -178,3 +191,75 @@ def test_mcp_inspector_cli_lists_and_calls_our_tools(model_server: ModelServer,
                         "--tool-arg", "prompt=hello from the inspector"], env)
     assert called["isError"] is False and called["content"][0]["text"] == "Inspected."
     assert "hello from the inspector" in json.dumps(model_server.requests[0].json["input"])
+
+
+def test_http_binds_loopback_only() -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "codex", "mcp-server", "--http",
+                           "0.0.0.0:8080"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "loopback HOST" in done.stderr
+
+
+def test_http_session_elicitation_and_delete(model_server: ModelServer, tmp_path: Path) -> None:
+    """Over `--http`: the session header, a `codex` call answered as an SSE stream that carries
+    its events and an approval asked by elicitation (answered by a POST), then DELETE ends the
+    session; a non-loopback Host is refused."""
+    import httpx
+
+    work = tmp_path / "ws"
+    work.mkdir()
+    subprocess.run(["git", "init", "-q", str(work)], check=True)
+    model_server.enqueue(
+        responses_function_call("shell", {"command": ["bash", "-c", "echo hi > f.txt"],
+                                          "with_escalated_permissions": True,
+                                          "justification": "test"}, "c1"),
+        responses_text("done"))
+    with subprocess.Popen([*server_argv(model_server, work), "--http", "0"],
+                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, text=True, env=private_env(tmp_path)) as proc:
+        try:
+            assert proc.stderr is not None
+            url = proc.stderr.readline().split("listening on ")[1].strip()
+            accept = {"accept": "application/json, text/event-stream"}
+            init = httpx.post(url, headers=accept, json={
+                "jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+                    "protocolVersion": "2025-11-25", "capabilities": {"elicitation": {}},
+                    "clientInfo": {"name": "raw", "version": "0"}}})
+            assert init.status_code == 200 and init.json()["result"]["serverInfo"]["name"]
+            session = {**accept, "mcp-session-id": init.headers["mcp-session-id"]}
+            assert httpx.post(url, headers=accept, json={
+                "jsonrpc": "2.0", "id": 2, "method": "tools/list"}).status_code == 400
+            assert httpx.post(url, headers=session, json={
+                "jsonrpc": "2.0", "method": "notifications/initialized"}).status_code == 202
+            seen: list[dict[str, Any]] = []
+            with httpx.stream("POST", url, headers=session, timeout=60, json={
+                    "jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {
+                        "name": "codex", "arguments": {"prompt": "write",
+                                                       "sandbox": "workspace-write"}}}) as reply:
+                assert reply.headers["content-type"] == "text/event-stream"
+                for line in reply.iter_lines():
+                    if not line.startswith("data: "):
+                        continue
+                    message = json.loads(line[6:])
+                    seen.append(message)
+                    if message.get("method") == "elicitation/create":
+                        assert "echo hi" in message["params"]["message"]
+                        assert httpx.post(url, headers=session, json={
+                            "jsonrpc": "2.0", "id": message["id"], "result": {
+                                "action": "accept", "content": {"decision": "denied"}}},
+                        ).status_code == 202
+                    if message.get("id") == 3:
+                        break
+            assert seen[-1]["result"]["content"][0]["text"] == "done"
+            assert any(m.get("method") == "codex/event" for m in seen)
+            assert not (work / "f.txt").exists()
+            evil = httpx.post(url, headers={**session, "host": "evil.example.com"},
+                              json={"jsonrpc": "2.0", "id": 4, "method": "ping"})
+            assert evil.status_code == 403
+            assert httpx.delete(url, headers=session).status_code == 200
+            assert httpx.post(url, headers=session, json={
+                "jsonrpc": "2.0", "id": 5, "method": "ping"}).status_code == 404
+        finally:
+            proc.terminate()

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from mcp_tools import everything_server, py_python, py_server
+from mcp_tools import everything_http_server, everything_server, py_python, py_server
 
 from codex.audit import AuditLog, audit_dir, read_entries
 from codex.config.schema import McpServerConfig
@@ -259,24 +259,8 @@ def test_destructive_tool_asks_and_always_is_remembered(tmp_path) -> None:
 
 @pytest.fixture
 def everything_http() -> Iterator[str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    proc = subprocess.Popen([everything_server(), "streamableHttp"],
-                            env={**os.environ, "PORT": str(port)},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.1)
-    try:
-        yield f"http://127.0.0.1:{port}/mcp"
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    with everything_http_server() as url:
+        yield url
 
 
 def test_streamable_http_session_progress_and_close(everything_http: str, tmp_path) -> None:

@@ -139,7 +139,8 @@ def test_our_request_bodies_match_the_sdk_types() -> None:
 
 def test_items_round_trip_through_their_json() -> None:
     items = [FunctionCall("c1", "shell", '{"command":["ls"]}'), Message("assistant", "a"),
-             Message("user", "u"), Reasoning("rs", ("s",), "e"), CustomToolCallOutput("c", "o")]
+             Message("user", "u"), Reasoning("rs", ("s",), "e"), CustomToolCallOutput("c", "o"),
+             FunctionCallOutput("c1", "text", ("data:image/png;base64,iVBORw0KGgo=",))]
     assert [item_from_dict(item_to_dict(item)) for item in items] == items
     with pytest.raises(ValueError, match="unknown conversation item type"):
         item_from_dict({"type": "mystery"})

@@ -592,6 +592,7 @@ class Call:
     arguments: str
     call_id: str
     custom: bool = False
+    namespace: str | None = None  # a member of this namespace tool (Responses)
 
 
 @dataclass(frozen=True)
@@ -675,6 +676,8 @@ def responses_events(
             item_id = f"fc_{index}"
             base = {"type": "function_call", "id": item_id, "call_id": out.call_id,
                     "name": out.name}
+            if out.namespace is not None:
+                base["namespace"] = out.namespace
             emit("response.output_item.added",
                  item={**base, "arguments": "", "status": "in_progress"}, **at)
             half = len(out.arguments) // 2
@@ -724,10 +727,10 @@ def responses_text(text: str, **options: Any) -> Reply:
 
 
 def responses_function_call(name: str, arguments: Mapping[str, Any] | str, call_id: str,
-                            **options: Any) -> Reply:
-    """A reply that calls function tool `name`."""
+                            namespace: str | None = None, **options: Any) -> Reply:
+    """A reply that calls function tool `name` (the member `name` of `namespace`)."""
     args = arguments if isinstance(arguments, str) else json.dumps(arguments)
-    return responses_reply(Call(name, args, call_id), **options)
+    return responses_reply(Call(name, args, call_id, namespace=namespace), **options)
 
 
 def responses_custom_tool_call(name: str, text: str, call_id: str, **options: Any) -> Reply:

@@ -222,7 +222,7 @@ async def _run_call(turn: _Turn, call: ToolCall) -> None:
         output = await asyncio.wrap_future(future)  # cancelled: stays in `running` for the kill
         turn.running.remove(future)
     session.record(CustomToolCallOutput(call.call_id, output.text) if call.kind == "custom"
-                   else FunctionCallOutput(call.call_id, output.text))
+                   else FunctionCallOutput(call.call_id, output.text, output.images))
     for event in diff_events(item_id, output):
         emit(event)
     item = finished_item(call, item_id, output, started)

@@ -1,4 +1,5 @@
-"""`codex mcp-server`: codex as an MCP server on stdio (tools `codex` and `codex-reply`).
+"""`codex mcp-server`: codex as an MCP server on stdio (tools `codex` and `codex-reply`), or
+with `--http [HOST:]PORT` on Streamable HTTP at a loopback address (codex.mcp.server_http).
 
 Each `codex` call starts a session with the effective configuration plus the call's
 `model`, `profile` (config profile), `sandbox` (security profile), `cwd` and
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
@@ -25,10 +26,16 @@ def register(app: typer.Typer) -> None:
         "requests when it supports them."))(mcp_server)
 
 
-def mcp_server(ctx: typer.Context) -> None:
-    import asyncio
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
-    from codex.mcp.server import McpServer
+
+def mcp_server(ctx: typer.Context, http: Annotated[str | None, typer.Option(
+        "--http", metavar="[HOST:]PORT",
+        help="Serve Streamable HTTP at http://HOST:PORT/mcp instead of stdio (HOST: "
+             "127.0.0.1 by default, loopback only; PORT 0 picks a free port; the URL is "
+             "printed on stderr).")] = None) -> None:
+    import asyncio
+    import sys
 
     options = global_options(ctx)
 
@@ -36,7 +43,30 @@ def mcp_server(ctx: typer.Context) -> None:
                         emit: Any) -> Any:
         return await _run_codex(options, arguments, thread_id, approver, emit)
 
-    asyncio.run(McpServer(run_codex).serve())
+    if http is None:
+        from codex.mcp.server import McpServer
+
+        asyncio.run(McpServer(run_codex).serve())
+        return
+    host, _, port = http.rpartition(":")
+    host = host.strip("[]") or "127.0.0.1"
+    if host not in _LOOPBACK or not port.isdigit() or int(port) > 65535:
+        raise typer.BadParameter(
+            f"{http!r}: expected [HOST:]PORT with a loopback HOST (127.0.0.1, localhost or "
+            "::1) and PORT 0-65535", param_hint="--http")
+    from codex.mcp.server_http import serve_http
+
+    def announce(url: str) -> None:
+        print(f"codex mcp-server: listening on {url}", file=sys.stderr, flush=True)
+
+    try:
+        asyncio.run(serve_http(run_codex, host, int(port), announce))
+    except KeyboardInterrupt:
+        pass
+    except OSError as exc:
+        print(f"codex mcp-server: cannot listen on {http}: {exc.strerror or exc}; pick another "
+              "port", file=sys.stderr)
+        raise typer.Exit(1) from None
 
 
 async def _run_codex(options: Any, arguments: dict[str, Any], thread_id: str | None,

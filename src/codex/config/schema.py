@@ -93,6 +93,7 @@ class ModelProviderConfig(Section):
     stream_max_retries: int = Field(default=5, ge=0, le=100)
     stream_idle_timeout_ms: int = Field(default=300_000, gt=0)
     requires_openai_auth: bool = False
+    namespace_tools: bool = True
 
 
 class SandboxWorkspaceWrite(Section):

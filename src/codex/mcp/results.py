@@ -1,14 +1,19 @@
 """An MCP `CallToolResult` as the model reads it, and as `exec --json` shows it.
 
-Text blocks are joined; images, audio and resource links become one bracketed line each
-(the function output the model gets is text); embedded text resources are included.
-Without content, `structuredContent` is shown as JSON. Output longer than the server's
-`output_token_limit` (about 4 bytes a token) is saved whole to a file under
-CODEX_HOME/mcp/outputs and the model gets its head and tail with the path.
+Text blocks are joined; images, audio and resource links become one bracketed line each;
+embedded text resources are included. Without content, `structuredContent` is shown as JSON.
+Output longer than the server's `output_token_limit` (about 4 bytes a token) is saved whole to
+a file under CODEX_HOME/mcp/outputs and the model gets its head and tail with the path.
+
+Images (PNG, JPEG, GIF, WebP) also reach the model as data: URLs (`images`) where the wire
+can carry them, while the text and the URLs together stay within the same limit; an image
+that does not fit is saved to a file instead and the text names it.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import re
 from pathlib import Path
@@ -18,6 +23,8 @@ from codex.fsutil import write_atomic
 
 BYTES_PER_TOKEN = 4
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]")
+_IMAGE_TYPES = {"image/png": "png", "image/jpeg": "jpg", "image/gif": "gif",
+                "image/webp": "webp"}
 
 
 def result_text(result: dict[str, Any]) -> str:
@@ -76,3 +83,35 @@ def item_result(result: dict[str, Any]) -> dict[str, Any]:
     content = result.get("content")
     return {"content": content if isinstance(content, list) else [],
             "structured_content": result.get("structuredContent")}
+
+
+def images(result: dict[str, Any], text: str, limit_tokens: int, save_dir: Path,
+           call_name: str) -> tuple[list[str], str]:
+    """(data: URLs of the result's images that fit the limit after `text`, `text` plus one
+    line for each image that was saved to a file instead)."""
+    room = limit_tokens * BYTES_PER_TOKEN - len(text.encode())
+    urls: list[str] = []
+    notes: list[str] = []
+    content = result.get("content")
+    for number, block in enumerate(content if isinstance(content, list) else []):
+        if not isinstance(block, dict) or block.get("type") != "image":
+            continue
+        mime, data = str(block.get("mimeType", "")), str(block.get("data", ""))
+        if mime not in _IMAGE_TYPES:
+            continue
+        url = f"data:{mime};base64,{data}"
+        if len(url) <= room:
+            urls.append(url)
+            room -= len(url)
+            continue
+        try:
+            raw = base64.b64decode(data, validate=True)
+        except (binascii.Error, ValueError):
+            notes.append(f"[image {number}: not valid base64, left out]")
+            continue
+        save_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path = save_dir / f"{_SAFE.sub('_', call_name)}-{number}.{_IMAGE_TYPES[mime]}"
+        path.write_bytes(raw)
+        notes.append(f"[image {number} ({mime}, {len(raw)} bytes) is over the output limit of "
+                     f"{limit_tokens} tokens; it is saved in {path}]")
+    return urls, "\n".join([text, *notes]) if notes else text

@@ -40,13 +40,14 @@ from codex.audit import AuditError, Decision, Operation
 from codex.config.schema import McpServerConfig
 from codex.mcp.client import McpClient
 from codex.mcp.jsonrpc import JsonObject, McpError, Transport
-from codex.mcp.naming import qualify
+from codex.mcp.naming import namespaced, qualify
 from codex.mcp.pins import PinStore, definition_digest
-from codex.mcp.results import capped, item_result, result_text
+from codex.mcp.results import capped, images, item_result, result_text
 from codex.policies import ApprovalPolicy, ReviewDecision, SandboxPolicy
 from codex.tools.base import ToolContext, ToolOutput
 from codex.tools.registry import ToolRegistry
 
+_MAX_DESCRIPTION = 2000
 UNCONFINED = SandboxPolicy(profile="trusted", confined=False, network=True)
 
 
@@ -118,14 +119,25 @@ class McpTools:
         return cls(started, codex_home, warnings, set(taken or ()))
 
     def register(self, registry: ToolRegistry) -> None:
+        """Each tool under its flat name, with its namespace and member name for the wires
+        that group tools (codex.mcp.naming)."""
+        spaces = namespaced(self.names)
         for name, (server, tool) in self.names.items():
             definition = self.servers[server].definitions[tool]
+            space, member = spaces[name]
             registry.register(name, self._handler(server, tool), spec={
                 "type": "function", "name": name,
                 "description": str(definition.get("description") or definition.get("title")
                                    or tool),
                 "strict": False,
-                "parameters": _parameters(definition.get("inputSchema"))})
+                "parameters": _parameters(definition.get("inputSchema")),
+                "namespace": {"name": space, "member": member,
+                              "description": self._describe(server)}})
+
+    def _describe(self, server: str) -> str:
+        """A namespace's description: the server's own instructions (capped), else its name."""
+        instructions = (self.servers[server].client.server.instructions or "").strip()
+        return instructions[:_MAX_DESCRIPTION] or f"Tools of the MCP server {server!r}"
 
     def cancel_all(self) -> None:
         with self._lock:
@@ -180,13 +192,15 @@ class McpTools:
         finally:
             with self._lock:
                 self._in_flight.discard(cancel)
-        text = capped(result_text(result), server.config.output_token_limit,
-                      self.outputs / ctx.session_id, f"{server_name}-{tool}-{os.urandom(4).hex()}")
+        limit, save_dir = server.config.output_token_limit, self.outputs / ctx.session_id
+        call_name = f"{server_name}-{tool}-{os.urandom(4).hex()}"
+        text = capped(result_text(result), limit, save_dir, call_name)
+        urls, text = images(result, text, limit, save_dir, call_name)
         failed = bool(result.get("isError"))
         item.update(result=item_result(result), status="failed" if failed else "completed")
         if failed:
             item["error"] = {"message": text}
-        return ToolOutput(text=text, success=not failed, data=item)
+        return ToolOutput(text=text, success=not failed, data=item, images=tuple(urls))
 
     def _current_definition(self, server: _Server, tool: str) -> JsonObject | None:
         """The tool's definition now: listed again when the server said its list changed."""

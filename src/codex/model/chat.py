@@ -40,6 +40,9 @@ from codex.model.provider import ResolvedProvider
 from codex.model.sse import SseEvent
 
 CUSTOM_INPUT_FIELD = "input"
+# Chat tool messages carry text only: the model is told the images exist.
+IMAGES_NOT_SENT = ("[{} image(s) of this result not shown: tool results on the Chat "
+                   "Completions API carry text only]")
 _INCOMPLETE_REASONS = {"length": "max_output_tokens", "content_filter": "content_filter"}
 
 
@@ -92,6 +95,9 @@ def messages(prompt: Prompt) -> list[dict[str, Any]]:
                 _attach_call(out, call_id, name, arguments)
             case CustomToolCall(call_id=call_id, name=name, input=text):
                 _attach_call(out, call_id, name, json.dumps({CUSTOM_INPUT_FIELD: text}))
+            case FunctionCallOutput(call_id=call_id, output=output, images=images) if images:
+                out.append({"role": "tool", "tool_call_id": call_id,
+                            "content": f"{output}\n{IMAGES_NOT_SENT.format(len(images))}"})
             case FunctionCallOutput(call_id=call_id, output=output) | CustomToolCallOutput(
                 call_id=call_id, output=output
             ):

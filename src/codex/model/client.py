@@ -70,7 +70,8 @@ class _Parser:
             custom = (tool.name for tool in prompt.tools if isinstance(tool, CustomTool))
             self.chat = chat.ChatStream(provider, custom)
         else:
-            self.responses = responses.ResponsesStream(provider)
+            self.responses = responses.ResponsesStream(
+                provider, responses.namespace_members(prompt.tools))
 
     def feed(self, sse: SseEvent) -> list[ModelEvent]:
         if self.chat is not None:
@@ -187,7 +188,7 @@ class ModelClient:
         """The JSON body a turn sends, in the provider's wire format."""
         if self.provider.wire_api == "chat":
             return chat.request_body(prompt)
-        return responses.request_body(prompt)
+        return responses.request_body(prompt, self.provider.config.namespace_tools)
 
     async def stream(self, prompt: Prompt) -> AsyncGenerator[ModelEvent, None]:
         """Yield the model events of one turn; raises `ModelError` when it cannot complete.

@@ -35,10 +35,12 @@ class FunctionCall:
 
 @dataclass(frozen=True, slots=True)
 class FunctionCallOutput:
-    """What the tool answered to the `FunctionCall` with the same `call_id`."""
+    """What the tool answered to the `FunctionCall` with the same `call_id`; `images`
+    (data: URLs) go with the text where the wire allows (Responses: a content array)."""
 
     call_id: str
     output: str
+    images: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +75,16 @@ InputItem = (
 
 
 @dataclass(frozen=True, slots=True)
+class ToolNamespace:
+    """Where a function tool sits on a wire with namespace tools: calls name the `member` of
+    namespace `name`; everywhere else the tool is its flat `FunctionTool.name`."""
+
+    name: str
+    description: str
+    member: str
+
+
+@dataclass(frozen=True, slots=True)
 class FunctionTool:
     """A tool whose arguments are a JSON object described by `parameters` (JSON Schema)."""
 
@@ -80,6 +92,7 @@ class FunctionTool:
     description: str
     parameters: Mapping[str, Any]
     strict: bool = False
+    namespace: ToolNamespace | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,12 +116,18 @@ def tool_from_dict(spec: Mapping[str, Any]) -> ToolSpec:
 
     Pass the Responses shape for both wire formats: the chat mapping happens in the client, and
     a custom tool's calls come back as `ToolCall(kind="custom")` with the raw input either way.
+    A function spec may carry `"namespace": {"name", "description", "member"}` (our own key,
+    see `ToolNamespace`).
     """
     kind = spec.get("type")
     if kind == "function":
+        space = spec.get("namespace")
         return FunctionTool(str(spec["name"]), str(spec.get("description", "")),
                             dict(spec.get("parameters") or {"type": "object", "properties": {}}),
-                            bool(spec.get("strict", False)))
+                            bool(spec.get("strict", False)),
+                            ToolNamespace(str(space["name"]), str(space["description"]),
+                                          str(space["member"]))
+                            if isinstance(space, Mapping) else None)
     if kind == "custom":
         fmt = spec.get("format")
         return CustomTool(str(spec["name"]), str(spec.get("description", "")),
@@ -155,6 +174,11 @@ def item_to_dict(item: InputItem) -> dict[str, Any]:
             return {
                 "type": "function_call", "call_id": call_id, "name": name, "arguments": arguments
             }
+        case FunctionCallOutput(call_id=call_id, output=output, images=images) if images:
+            return {"type": "function_call_output", "call_id": call_id, "output": [
+                {"type": "input_text", "text": output},
+                *({"type": "input_image", "image_url": url, "detail": "auto"}
+                  for url in images)]}
         case FunctionCallOutput(call_id=call_id, output=output):
             return {"type": "function_call_output", "call_id": call_id, "output": output}
         case CustomToolCall(call_id=call_id, name=name, input=text):
@@ -189,7 +213,14 @@ def item_from_dict(data: Mapping[str, Any]) -> InputItem:
         if kind == "function_call":
             return FunctionCall(str(data["call_id"]), str(data["name"]), str(data["arguments"]))
         if kind == "function_call_output":
-            return FunctionCallOutput(str(data["call_id"]), str(data["output"]))
+            output = data["output"]
+            if isinstance(output, str):
+                return FunctionCallOutput(str(data["call_id"]), output)
+            return FunctionCallOutput(
+                str(data["call_id"]),
+                "".join(str(part["text"]) for part in output if part["type"] == "input_text"),
+                tuple(str(part["image_url"]) for part in output
+                      if part["type"] == "input_image"))
         if kind == "custom_tool_call":
             return CustomToolCall(str(data["call_id"]), str(data["name"]), str(data["input"]))
         if kind == "custom_tool_call_output":

@@ -48,6 +48,9 @@ class ProviderConfig:
     stream_max_retries: int = DEFAULT_STREAM_MAX_RETRIES
     stream_idle_timeout_ms: int = DEFAULT_STREAM_IDLE_TIMEOUT_MS
     requires_api_key: bool = True
+    # Responses only: MCP tools go in namespace tools (the Codex CLI's provider capability of
+    # the same name, on by default); false sends them as flat functions.
+    namespace_tools: bool = True
 
 
 BUILTIN_PROVIDERS: Mapping[str, ProviderConfig] = {
@@ -142,6 +145,9 @@ def merge_provider(provider_id: str, base: ProviderConfig | None, table: object)
                 raise ProviderConfigError(
                     f"{where}.{key}: expected a non-negative integer, got {value!r}"
                 )
+    if not isinstance(settings.get("namespace_tools", True), bool):
+        raise ProviderConfigError(f"{where}.namespace_tools: expected true or false, got "
+                                  f"{settings['namespace_tools']!r}")
     for key in _MAP_FIELDS:
         if key in settings:
             settings[key] = {str(k): str(v) for k, v in dict(settings[key]).items()}

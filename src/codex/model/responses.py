@@ -1,9 +1,15 @@
-"""The OpenAI Responses API: request body and the event stream mapped to model events."""
+"""The OpenAI Responses API: request body and the event stream mapped to model events.
+
+Namespace tools (when the provider has `namespace_tools`, the default): function tools that
+carry a `ToolNamespace` are sent grouped in `{"type": "namespace"}` tools, calls of a member
+come back with `namespace` and are mapped to the tool's flat name, and calls in the history
+are sent back with their namespace and member name. Without it, every tool is sent flat.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from codex.model.errors import ModelError, ModelStreamError
@@ -18,17 +24,17 @@ from codex.model.events import (
     Usage,
 )
 from codex.model.failures import classify, error_fields
-from codex.model.prompt import FunctionTool, Prompt, ToolSpec, item_to_dict
+from codex.model.prompt import FunctionCall, FunctionTool, Prompt, ToolSpec, item_to_dict
 from codex.model.provider import ResolvedProvider
 from codex.model.sse import SseEvent
 
 
-def tool_to_dict(tool: ToolSpec) -> dict[str, Any]:
-    """The Responses API tool JSON."""
+def tool_to_dict(tool: ToolSpec, name: str | None = None) -> dict[str, Any]:
+    """The Responses API tool JSON (`name`: the member name inside a namespace)."""
     if isinstance(tool, FunctionTool):
         return {
             "type": "function",
-            "name": tool.name,
+            "name": name or tool.name,
             "description": tool.description,
             "parameters": dict(tool.parameters),
             "strict": tool.strict,
@@ -39,13 +45,46 @@ def tool_to_dict(tool: ToolSpec) -> dict[str, Any]:
     return data
 
 
-def request_body(prompt: Prompt) -> dict[str, Any]:
+def tools_json(tools: Sequence[ToolSpec], namespaces: bool) -> list[dict[str, Any]]:
+    """The `tools` array: namespaced functions grouped (in first-seen order) or all flat."""
+    out: list[dict[str, Any]] = []
+    groups: dict[str, dict[str, Any]] = {}
+    for tool in tools:
+        space = tool.namespace if isinstance(tool, FunctionTool) and namespaces else None
+        if space is None:
+            out.append(tool_to_dict(tool))
+            continue
+        group = groups.get(space.name)
+        if group is None:
+            group = groups[space.name] = {"type": "namespace", "name": space.name,
+                                          "description": space.description, "tools": []}
+            out.append(group)
+        group["tools"].append(tool_to_dict(tool, space.member))
+    return out
+
+
+def namespace_members(tools: Sequence[ToolSpec]) -> dict[tuple[str, str], str]:
+    """(namespace, member) -> flat tool name, for the calls that come back namespaced."""
+    return {(tool.namespace.name, tool.namespace.member): tool.name for tool in tools
+            if isinstance(tool, FunctionTool) and tool.namespace is not None}
+
+
+def request_body(prompt: Prompt, namespaces: bool = True) -> dict[str, Any]:
     """The JSON body POSTed to `/responses` (stateless: `store` false, full history sent)."""
+    where = {tool.name: tool.namespace for tool in prompt.tools
+             if namespaces and isinstance(tool, FunctionTool) and tool.namespace is not None}
+    items = []
+    for item in prompt.input:
+        data = item_to_dict(item)
+        space = where.get(item.name) if isinstance(item, FunctionCall) else None
+        if space is not None:
+            data.update(name=space.member, namespace=space.name)
+        items.append(data)
     body: dict[str, Any] = {
         "model": prompt.model,
         "instructions": prompt.instructions,
-        "input": [item_to_dict(item) for item in prompt.input],
-        "tools": [tool_to_dict(tool) for tool in prompt.tools],
+        "input": items,
+        "tools": tools_json(prompt.tools, namespaces),
         "tool_choice": "auto",
         "parallel_tool_calls": prompt.parallel_tool_calls,
         "store": False,
@@ -80,14 +119,17 @@ def _usage(data: object) -> Usage | None:
     )
 
 
-def _output_item(item: Mapping[str, Any]) -> MessageItem | ReasoningItem | ToolCall | None:
+def _output_item(item: Mapping[str, Any], members: Mapping[tuple[str, str], str],
+                 ) -> MessageItem | ReasoningItem | ToolCall | None:
     kind = item.get("type")
     if kind == "function_call":
         arguments = item.get("arguments", "")
         if not isinstance(arguments, str):
             arguments = json.dumps(arguments)
-        return ToolCall(str(item["call_id"]), str(item["name"]), arguments, "function",
-                        item.get("id"))
+        name, space = str(item["name"]), item.get("namespace")
+        if space:  # a member of a namespace we sent: its flat name (unknown: both joined)
+            name = members.get((str(space), name), f"{space}{name}")
+        return ToolCall(str(item["call_id"]), name, arguments, "function", item.get("id"))
     if kind == "custom_tool_call":
         return ToolCall(str(item["call_id"]), str(item["name"]), str(item.get("input", "")),
                         "custom", item.get("id"))
@@ -109,8 +151,10 @@ def _output_item(item: Mapping[str, Any]) -> MessageItem | ReasoningItem | ToolC
 class ResponsesStream:
     """Consumes decoded SSE events of one response; `done` once it has completed."""
 
-    def __init__(self, provider: ResolvedProvider) -> None:
+    def __init__(self, provider: ResolvedProvider,
+                 members: Mapping[tuple[str, str], str] | None = None) -> None:
         self._provider = provider
+        self._members = dict(members or {})
         self.done = False
 
     def feed(self, sse: SseEvent) -> list[ModelEvent]:
@@ -146,7 +190,7 @@ class ResponsesStream:
         if kind == "response.reasoning_text.delta":
             return [ReasoningDelta(str(data["delta"]), "content")]
         if kind == "response.output_item.done":
-            item = _output_item(data["item"])
+            item = _output_item(data["item"], self._members)
             return [] if item is None else [item]
         if kind in ("response.completed", "response.incomplete"):
             response = data.get("response") or {}

@@ -59,11 +59,13 @@ class ToolContext:
 
 @dataclass(frozen=True)
 class ToolOutput:
-    """The result of one tool call."""
+    """The result of one tool call; `images` (data: URLs) go to the model with the text
+    where the wire allows."""
 
     text: str
     success: bool
     data: dict[str, Any] = field(default_factory=dict)
+    images: tuple[str, ...] = ()
 
 
 class ToolArgumentError(ValueError):
