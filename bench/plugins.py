@@ -49,7 +49,8 @@ def host_triple() -> str:
     sys.path.insert(0, str(REPO / "npm" / "scripts"))
     from build_native import host_triple as triple
 
-    return triple()
+    name: str = triple()
+    return name
 
 
 def write_plugin(directory: Path) -> None:
@@ -71,7 +72,7 @@ def direct_calls(runs: int) -> list[float]:
     import wasmtime
 
     engine = wasmtime.Engine()
-    module = wasmtime.Module(engine, wasmtime.wat2wasm(ECHO_WAT))
+    module = wasmtime.Module(engine, bytes(wasmtime.wat2wasm(ECHO_WAT)))
     linker = wasmtime.Linker(engine)
     linker.define_wasi()
     payload = json.dumps(ARGUMENTS).encode()
