@@ -1,9 +1,11 @@
 """The host side of `codex.fetch`: an HTTP GET for a plugin, only to the hosts it was granted.
 
-Host rules: an entry `example.com` matches that host on any port, `*.example.com` matches its
-subdomains (not the apex), `127.0.0.1:8080` matches that host and port only. Redirects are not
-followed (a redirect could leave the allow-list). Error codes the guest sees: -1 host not
-granted, -2 request failed, -3 body larger than the guest's buffer, -4 bad pointers.
+Host rules are the sandbox's domain allow-list rules (`codex.security.permissions`): an entry
+`example.com` matches that host on any port, `*.example.com` one level of subdomains,
+`**.example.com` any depth (not the apex), `127.0.0.1:8080` that host and port only. Only http
+and https. Redirects are not followed (a redirect could leave the allow-list). Error codes the
+guest sees: -1 host not granted, -2 request failed, -3 body larger than the guest's buffer,
+-4 bad pointers.
 """
 
 from __future__ import annotations
@@ -11,27 +13,20 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from urllib.parse import urlsplit
 
+from codex.security.permissions import host_allowed as domain_allowed
+
 DENIED = -1
 FAILED = -2
 MAX_BODY = 4 * 1024 * 1024
 
 
 def host_allowed(url: str, granted: Sequence[str]) -> bool:
+    """Whether `url` is http(s) to a granted host (the sandbox's matching rules)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return False
-    host = parts.hostname.lower()
     port = parts.port or (443 if parts.scheme == "https" else 80)
-    for entry in granted:
-        name, _, want_port = entry.lower().partition(":")
-        if want_port and int(want_port) != port:
-            continue
-        if name.startswith("*."):
-            if host.endswith(name[1:]):
-                return True
-        elif host == name:
-            return True
-    return False
+    return domain_allowed(parts.hostname, port, tuple(granted), ())[0]
 
 
 def make_fetch(granted: Sequence[str], timeout_s: float,

@@ -8,7 +8,8 @@ Everything is denied unless requested here and then granted (see `codex.plugins.
     [[tools]]       name, description, input_schema (JSON Schema), annotations
                     {read_only, destructive, open_world}
     [capabilities]  allowed_paths = {"ro:{workspace}" = "/workspace", "{workspace}/out" = "/out"}
-                    allowed_hosts = ["api.example.com", "*.example.org"], env = ["NAME"],
+                    allowed_hosts = ["api.example.com", "*.example.org"] (the sandbox's
+                    domain rules), env = ["NAME"],
                     config = {key = "default"}
     [limits]        memory_mb (64), timeout_ms (5000), fuel (none), max_output_bytes (1 MiB)
 
@@ -35,7 +36,7 @@ PATH_TEMPLATES = ("{workspace}", "{home}", "{codex_home}", "{plugin_dir}")
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,47}$")
 _TOOL_RE = re.compile(r"^[A-Za-z0-9_-]{1,48}$")
 _ENV_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_HOST_RE = re.compile(r"^(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:[0-9]{1,5})?$")
+_HOST_RE = re.compile(r"^(\*{1,2}\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:[0-9]{1,5})?$")
 
 
 class ManifestError(ValueError):
@@ -202,7 +203,7 @@ def _capabilities(check: _Checker, data: dict[str, Any]) -> Capabilities:
     for host in hosts:
         if not _HOST_RE.match(host):
             check.fail("capabilities.allowed_hosts", f"{host!r} is not a host name "
-                       "(example.com, *.example.com or 127.0.0.1:8080)")
+                       "(example.com, *.example.com, **.example.com or 127.0.0.1:8080)")
     env = check.strings(caps, "capabilities.env")
     for name in env:
         if not _ENV_RE.match(name):
