@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
 from e2e_helpers import REPO, host_triple
 from plugin_kit import codex, home, wat_plugin, workspace
 from test_fixture_plugins import *  # noqa: F403  (the same tests, collected here)
+from test_plugin_grant_prompt import *  # noqa: F403
 
 __all__ = ["codex", "home", "workspace"]
 RUNTIME = REPO / "vendor" / host_triple() / "plugin-runtime"
