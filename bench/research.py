@@ -6,7 +6,7 @@ measurement fetches the same N pages with the same per-host concurrency:
 
 1. raw: `httpx.AsyncClient.get` of every page (the baseline);
 2. research: `FetchGuard.fetch_page` (address and robots checks, audit entries, size cap,
-   no cache) + trafilatura extraction + SimHash page de-dup + MinHash/LSH passage de-dup;
+   no cache) + main-text extraction + SimHash page de-dup + MinHash/LSH passage de-dup;
 3. cache: the same research pass with the SQLite cache, first (empty cache, every page
    fetched and stored) and second (every page served from the cache, no request).
 
@@ -72,7 +72,7 @@ async def research(urls: list[str], home: Path, cache: ResearchCache | None) -> 
 
         async def read(url: str) -> str:
             fetched = await guard.fetch_page(url)
-            extracted = extract(fetched.body, fetched.content_type, url)
+            extracted = extract(fetched.body, fetched.content_type)
             assert extracted is not None
             return extracted.text
 

@@ -79,19 +79,11 @@ NOFOLLOW = (
     "brotlicffi",
     "h2",
     "socksio",
-    # `codex research`'s libraries (datasketch pulls scipy and numpy, trafilatura lxml): not in
-    # the native build yet, which would grow past the package budget and the CI time limit;
-    # `codex research` runs from the Python package until that is measured and settled.
-    "datasketch",
-    "scipy",
-    "numpy",
-    "trafilatura",
-    "lxml",
-    "tldextract",
-    "justext",
-    "courlan",
-    "htmldate",
 )
+
+# Packages whose data files the program reads at run time: tldextract's Public Suffix List
+# snapshot (`codex research`'s registered domains, never fetched).
+DATA_PACKAGES = ("tldextract",)
 
 # Native extension modules the program loads only inside a function (the exec policy's bash
 # parser): named so the build fails loudly if one is missing instead of shipping a binary
@@ -280,6 +272,7 @@ def nuitka_command(python: Path, entry: Path, out_dir: Path, triple: str) -> lis
     ]
     cmd += [f"--nofollow-import-to={name}" for name in NOFOLLOW]
     cmd += [f"--include-module={name}" for name in INCLUDE_MODULES]
+    cmd += [f"--include-package-data={name}" for name in DATA_PACKAGES]
     cmd.append(str(entry))
     return cmd
 

@@ -143,7 +143,7 @@ async def _read(hit: SearchHit, guard: FetchGuard | None) -> Source:
             raise Refused(f"{hit.url}: HTTP {fetched.status}")
         body, content_type, cached = fetched.body, fetched.content_type, fetched.from_cache
         mtime = None
-    extracted = extract(body, content_type, hit.url)
+    extracted = extract(body, content_type)
     if extracted is None:
         raise Refused(f"{hit.url}: no main text found")
     return Source(url=hit.url, title=extracted.title or hit.title,
