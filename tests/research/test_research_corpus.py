@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from research_helpers import RunResearch, research_argv, research_env
+from research_helpers import RunResearch, make_pdf, research_argv, research_env
 
 from support.model_server import ModelServer, responses_text
 
@@ -165,3 +165,30 @@ def test_depth_two_searches_the_model_follow_ups(run_research: RunResearch,
                                "ETag revalidation"]
     follow_up = model_server.requests[1].json
     assert "where is the cache stored" in json.dumps(follow_up["input"])
+
+
+def test_pdf_files_are_searched_read_and_cited(run_research: RunResearch,
+                                               model_server: ModelServer, tmp_path: Path) -> None:
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    (folder / "wind.pdf").write_bytes(make_pdf(
+        ["The turbine output peaked at 41 megawatts in March.",
+         "Maintenance of the northern turbines is planned for June."],
+        title="Wind farm report", created="D:20260314120000Z"))
+    (folder / "scan.pdf").write_bytes(make_pdf([]))  # no text layer: skipped, not an error
+    (folder / "broken.pdf").write_bytes(b"%PDF-1.4 this is not really a PDF")
+    (folder / "notes.md").write_text("# Notes\n\nThe turbines were installed in 2019 by "
+                                     "the regional energy cooperative.\n")
+    plan = json.dumps({"sub_questions": ["turbine output peak"]})
+    model_server.enqueue(responses_text(plan), responses_text(
+        "Output peaked at 41 megawatts in March [1]."))
+    result = run_research("--json", "--corpus", str(folder), "what was the turbine output?")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    (cite,) = report["citations"]
+    assert cite["url"] == (folder / "wind.pdf").resolve().as_uri()
+    assert "41 megawatts" in cite["quote"]
+    assert (cite["title"], cite["date"]) == ("Wind farm report", "2026-03-14")
+    assert report["unsupported"] == []
+    # the model was shown the PDF's text, which only the text layer holds
+    assert "41 megawatts" in model_server.requests[-1].body.decode()

@@ -1,5 +1,6 @@
-"""The local corpus provider: Markdown, text and HTML files under a folder, indexed with SQLite
-FTS5 and ranked by BM25. No network at all; the index lives in memory for one run.
+"""The local corpus provider: Markdown, text, HTML and PDF files under a folder, indexed with
+SQLite FTS5 and ranked by BM25. No network at all; the index lives in memory for one run. PDFs
+are indexed by their text layer (a PDF without one is skipped and counted in `skipped`).
 """
 
 from __future__ import annotations
@@ -9,9 +10,10 @@ import sqlite3
 from pathlib import Path
 
 from codex.research.errors import ResearchError
+from codex.research.extract import extract, local_content_type
 from codex.research.sources import SearchHit
 
-SUFFIXES = frozenset({".md", ".markdown", ".txt", ".text", ".html", ".htm"})
+SUFFIXES = frozenset({".md", ".markdown", ".txt", ".text", ".html", ".htm", ".pdf"})
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 
 
@@ -27,13 +29,18 @@ class CorpusProvider:
         self._db = sqlite3.connect(":memory:")
         self._db.execute("CREATE VIRTUAL TABLE docs USING fts5(path UNINDEXED, body)")
         self.files = 0
+        self.skipped: list[Path] = []
         for path in sorted(self.root.rglob("*")):
             if path.is_file() and path.suffix.lower() in SUFFIXES:
-                text = path.read_text(encoding="utf-8", errors="replace")
+                text = _indexed_text(path)
+                if text is None:
+                    self.skipped.append(path)
+                    continue
                 self._db.execute("INSERT INTO docs VALUES (?, ?)", (str(path), text))
                 self.files += 1
         if self.files == 0:
-            raise ResearchError(f"--corpus {root}: no .md, .txt or .html files in it")
+            raise ResearchError(f"--corpus {root}: no readable .md, .txt, .html or .pdf files "
+                                "in it")
 
     async def search(self, query: str, count: int) -> list[SearchHit]:
         # Quote every word: user text never becomes FTS5 query syntax; any word may match.
@@ -45,3 +52,11 @@ class CorpusProvider:
             "ORDER BY bm25(docs) LIMIT ?", (terms, count)).fetchall()
         return [SearchHit(url=Path(path).as_uri(), title=Path(path).name, snippet=snippet,
                           provider=self.name) for path, snippet in rows]
+
+
+def _indexed_text(path: Path) -> str | None:
+    """What the index holds for `path`: the file as text, a PDF's text layer (None without)."""
+    if local_content_type(path.suffix) == "application/pdf":
+        extracted = extract(path.read_bytes(), "application/pdf")
+        return extracted.text if extracted else None
+    return path.read_text(encoding="utf-8", errors="replace")

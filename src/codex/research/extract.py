@@ -1,5 +1,5 @@
-"""Main text, title and date of a fetched document (HTML reduced to its article; plain text and
-Markdown as they are).
+"""Main text, title and date of a fetched document (HTML reduced to its article; PDF through its
+text layer, see `codex.research.pdf`; plain text and Markdown as they are).
 
 HTML goes through the standard library's parser. Skipped entirely: scripts, styles, forms,
 navigation, page headers and footers, sidebars, and elements whose role, class or id names
@@ -20,6 +20,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+
+from codex.research.pdf import PDF_MAGIC
 
 HTML_TYPES = ("text/html", "application/xhtml")
 _SKIPPED_TAGS = frozenset({"script", "style", "noscript", "template", "svg", "nav", "header",
@@ -206,8 +208,25 @@ def _first_heading(text: str) -> str:
     return ""
 
 
+LOCAL_TYPES = {".html": "text/html", ".htm": "text/html", ".pdf": "application/pdf"}
+
+
+def local_content_type(suffix: str) -> str:
+    """The content type a local corpus file is read as ("" for text and Markdown)."""
+    return LOCAL_TYPES.get(suffix.lower(), "")
+
+
 def extract(body: bytes, content_type: str) -> Extracted | None:
-    """The main text of `body`, or None when there is none (a page of navigation only)."""
+    """The main text of `body`, or None when there is none (a page of navigation only, a PDF
+    without a text layer)."""
+    if content_type.startswith("application/pdf") or body.startswith(PDF_MAGIC):
+        from codex.research.pdf import pdf_text
+
+        document = pdf_text(body)
+        if document is None:
+            return None
+        return Extracted(document.title or _first_heading(document.text), document.date,
+                         document.text)
     text = body.decode("utf-8", "replace")
     looks_html = content_type.startswith(HTML_TYPES) or (
         not content_type and text.lstrip()[:15].lower().startswith(("<!doctype", "<html")))

@@ -21,7 +21,7 @@ import httpx
 from codex.research.bias import BiasReport, TrustList, bias_report, registered_domain
 from codex.research.dedup import near_duplicate_pages, repeated_passages, words
 from codex.research.errors import ResearchError
-from codex.research.extract import extract
+from codex.research.extract import extract, local_content_type
 from codex.research.fetch import FetchGuard, Refused
 from codex.research.plan import REPORT_INSTRUCTIONS, Ask, follow_up, make_plan
 from codex.research.providers import ProviderFailed, SearchProvider
@@ -131,10 +131,8 @@ async def _search_all(providers: Sequence[SearchProvider], queries: Sequence[str
 async def _read(hit: SearchHit, guard: FetchGuard | None) -> Source:
     if urlsplit(hit.url).scheme == "file":
         path = Path(unquote(urlsplit(hit.url).path))
-        body, content_type, cached = path.read_bytes(), "", False
+        body, content_type, cached = path.read_bytes(), local_content_type(path.suffix), False
         mtime = datetime.fromtimestamp(path.stat().st_mtime, UTC).date().isoformat()
-        if path.suffix.lower() in (".html", ".htm"):
-            content_type = "text/html"
     else:
         if guard is None:
             raise Refused(f"{hit.url}: no network provider is configured to fetch it")
