@@ -26,7 +26,6 @@ from codex.research.dedup import (
     simhash,
 )
 
-WORD = st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=3, max_size=9)
 # Cheap to draw: word numbers from a large vocabulary, turned into words. Distinct words: a
 # page that repeats one word 200 times has a single shingle, and one edit is then a third
 # of its shingles, not a small change.
@@ -60,21 +59,26 @@ def test_unrelated_texts_differ_in_about_half_the_bits() -> None:
     assert min(distances) > 16
 
 
-@given(st.lists(WORD, min_size=30, max_size=120, unique=True), st.data())
-@settings(max_examples=80, deadline=None)
-def test_minhash_estimate_within_three_standard_errors(tokens: list[str],
-                                                       data: st.DataObject) -> None:
-    cut = data.draw(st.integers(5, len(tokens) - 5))
-    keep = data.draw(st.integers(cut, len(tokens)))
-    left = " ".join(tokens[:keep])
-    right = " ".join(tokens[cut - 5:])
-    exact = jaccard(left, right)
-    k = 256
-    estimate = minhash(left, k).jaccard(minhash(right, k))
-    bound = 3 * math.sqrt(exact * (1 - exact) / k)
-    # One shingle of slack covers the 1/k granularity of an estimate at J near 0 or 1.
-    assert abs(estimate - exact) <= bound + 1 / k, (exact, estimate)
-    assert len(shingles(left)) > 0
+def test_minhash_estimate_within_three_standard_errors() -> None:
+    """3·sqrt(J(1-J)/k) holds for 99.7 % of estimates (a normal approximation), not for every
+    one: a search for the worst case (hypothesis) always finds a pair outside it. So: 400
+    seeded pairs of overlapping word lists, and at least 98.5 % inside the bound (fewer than
+    that has a probability below 1e-4 for a correct estimator); the mean error stays near 0."""
+    rng = random.Random(20261204)
+    vocabulary = ["".join(rng.choices("abcdefghij", k=rng.randint(3, 6))) for _ in range(3000)]
+    k, inside, errors = 256, 0, []
+    for _ in range(400):
+        tokens = rng.sample(vocabulary, rng.randint(30, 120))
+        cut = rng.randint(5, len(tokens) - 5)
+        left = " ".join(tokens[:rng.randint(cut, len(tokens))])
+        right = " ".join(tokens[cut - 5:])
+        exact = jaccard(left, right)
+        estimate = minhash(left, k).jaccard(minhash(right, k))
+        errors.append(estimate - exact)
+        # One step of slack covers the 1/k granularity of an estimate at J near 0 or 1.
+        inside += abs(estimate - exact) <= 3 * math.sqrt(exact * (1 - exact) / k) + 1 / k
+    assert inside >= 394, inside
+    assert abs(statistics.mean(errors)) < 0.005
 
 
 def test_mirror_merges_and_distinct_page_stays() -> None:

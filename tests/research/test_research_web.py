@@ -8,6 +8,7 @@ import json
 import signal
 import sqlite3
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -162,3 +163,61 @@ def test_ctrl_c_stops_cleanly_and_keeps_what_was_fetched(
     assert "interrupted" in stderr
     with sqlite3.connect(cache) as db:
         assert db.execute("SELECT COUNT(*) FROM pages").fetchone()[0] >= pages
+
+
+SEARCH_SERVER = Path(__file__).with_name("search_server.py")
+
+
+def _mcp_config(web: WebWorld, tool: str, *extra: str) -> tuple[str, ...]:
+    """[research.mcp] on the SDK search server (tests/research/search_server.py), which
+    answers with two loopback pages."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "mcp"))
+    from mcp_tools import tools_dir
+
+    results = [{"title": "Original", "url": web.url("127.0.0.3", "/original"),
+                "description": "the original report"},
+               {"title": "Distinct", "url": web.url("127.0.0.6", "/distinct"),
+                "description": "another view"}]
+    python = str(tools_dir() / "py" / "bin" / "python")
+    return ('research.providers=["mcp"]', 'research.allow_networks=["127.0.0.0/8"]',
+            "research.mcp.server=search", f"research.mcp.tool={tool}",
+            f"mcp_servers.search.command={python}",
+            "mcp_servers.search.args=" + json.dumps([str(SEARCH_SERVER), "--results",
+                                                     json.dumps(results)]),
+            *extra)
+
+
+@pytest.mark.parametrize(("tool", "extra"), [
+    ("search", ("research.mcp.count_argument=count",)), ("search_text", ())])
+def test_an_mcp_servers_search_tool_is_a_provider(
+        run_research: RunResearch, model_server: ModelServer, web: WebWorld,
+        codex_home: Path, tool: str, extra: tuple[str, ...]) -> None:
+    model_server.enqueue(responses_text(PLAN), responses_text(REPORT))
+    result = run_research("--json", "--breadth", "1", "how do solar panels work?",
+                          config=_mcp_config(web, tool, *extra))
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    fetched = {f"http://{host}{path}" for host, path in web.page_requests()}
+    assert {web.url("127.0.0.3", "/original"), web.url("127.0.0.6", "/distinct")} <= fetched
+    assert {s["provider"] for s in out["sources"]} == {"mcp:search"}
+    assert out["citations"] and all(c["url"] in fetched for c in out["citations"])
+    audit = "".join(p.read_text() for p in (codex_home / "audit").rglob("*.jsonl"))
+    assert '"operation":"mcp_call"' in audit.replace(" ", "") and tool in audit
+
+
+def test_an_mcp_search_tool_that_needs_approval_is_refused(
+        run_research: RunResearch, model_server: ModelServer, web: WebWorld) -> None:
+    model_server.enqueue(responses_text(PLAN))
+    refused = run_research("--json", "--breadth", "1", "how do solar panels work?",
+                           config=_mcp_config(web, "search_unmarked"))
+    assert refused.returncode == 1, refused.stdout
+    assert "mcp:search" in refused.stderr and "not made" in refused.stderr
+    assert web.page_requests() == []
+    # Control: approved for this tool in config, the same search runs.
+    model_server.enqueue(responses_text(PLAN), responses_text(REPORT))
+    approved = run_research("--json", "--breadth", "1", "how do solar panels work?",
+                            config=_mcp_config(web, "search_unmarked", (
+                                "mcp_servers.search.tools.search_unmarked.approval_mode="
+                                "approve")))
+    assert approved.returncode == 0, approved.stderr
+    assert web.page_requests()

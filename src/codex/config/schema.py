@@ -226,10 +226,20 @@ class ResearchProviderConfig(Section):
     api_key_env: str | None = None
 
 
+class ResearchMcpConfig(Section):
+    """`[research.mcp]`: search through a tool of one of the `[mcp_servers]`."""
+
+    server: str | None = None
+    tool: str = "search"
+    query_argument: str = "query"
+    count_argument: str | None = None
+
+
 class ResearchConfig(Section):
     """`[research]` (ours): `codex research` providers, network rules, de-dup and bias limits."""
 
-    providers: list[Literal["brave", "tavily", "searxng"]] = Field(default_factory=list)
+    providers: list[Literal["brave", "tavily", "searxng", "mcp"]] = Field(default_factory=list)
+    mcp: ResearchMcpConfig = Field(default_factory=ResearchMcpConfig)
     # Unset keys take the provider's defaults (codex.research.providers.DEFAULTS).
     brave: ResearchProviderConfig = Field(default_factory=ResearchProviderConfig)
     tavily: ResearchProviderConfig = Field(default_factory=ResearchProviderConfig)

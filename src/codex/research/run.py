@@ -107,7 +107,10 @@ async def research(cfg: EffectiveConfig, options: RunOptions,
                                session_id=session_id, cache=cache)
             tables = {name: (getattr(r, name).base_url, getattr(r, name).api_key_env)
                       for name in ("brave", "tavily", "searxng")}
-            providers += build_web_providers(list(r.providers), tables, guard, cache)
+            providers += build_web_providers([p for p in r.providers if p != "mcp"], tables,
+                                             guard, cache)
+            if "mcp" in r.providers:
+                providers.append(await _mcp_provider(cfg, stack, session_id, guard, cache))
         try:
             result = await run_research(
                 options.question, ask=ask, providers=providers, guard=guard,
@@ -127,3 +130,32 @@ async def research(cfg: EffectiveConfig, options: RunOptions,
             progress(f"network: {c.requests} requests, {c.cached} cached, "
                      f"{c.revalidated} revalidated, {c.refused} refused")
         return result
+
+
+async def _mcp_provider(cfg: EffectiveConfig, stack: AsyncExitStack, session_id: str,
+                        guard: FetchGuard, cache: ResearchCache | None) -> SearchProvider:
+    """`[research.mcp]`: start its one server (as a session would) and search through it."""
+    import asyncio
+
+    from codex.mcp.toolset import McpStartupError, McpTools
+    from codex.research.mcp_search import McpSearchProvider
+    from codex.tools.base import ToolContext
+
+    settings = cfg.research.mcp
+    if not settings.server or settings.server not in cfg.mcp_servers:
+        raise ResearchError(f"[research.mcp] server = {settings.server!r} names no "
+                            "[mcp_servers] table (add one, e.g. with `codex mcp add`)",
+                            usage=True)
+    policy = cfg.sandbox_policy()
+    try:
+        tools = await asyncio.to_thread(
+            McpTools.start, {settings.server: cfg.mcp_servers[settings.server]}, cwd=cfg.cwd,
+            policy=policy, codex_home=cfg.codex_home)
+    except McpStartupError as exc:
+        raise ResearchError(str(exc)) from exc
+    stack.callback(tools.close)
+    context = ToolContext(workspace=cfg.cwd, sandbox_policy=policy,
+                          approval_policy=cfg.approval_policy, session_id=session_id,
+                          audit=guard.audit, actor="research")
+    return McpSearchProvider(tools, settings.server, settings.tool, settings.query_argument,
+                             settings.count_argument, context, cache)
