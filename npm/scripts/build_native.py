@@ -46,6 +46,9 @@ import nuitka_patches
 REPO = Path(__file__).resolve().parents[2]
 NUITKA_VERSION = "4.3.3"
 BUILD_REQUIREMENTS = (f"nuitka=={NUITKA_VERSION}", "ordered-set==4.1.0")
+# The pip that installs the build venv and writes its install report: older pips drop core
+# metadata 2.4's License-Expression from the report, and the SBOM's licenses come from there.
+BUILD_PIP = "pip==26.3"
 
 ALL_TRIPLES = (
     "x86_64-unknown-linux-gnu",
@@ -168,7 +171,7 @@ def venv_dir() -> Path:
     lock = REPO / "requirements.lock"
     key = hashlib.sha256()
     key.update(sys.version.encode())
-    key.update("\n".join(BUILD_REQUIREMENTS + tuple(runtime_requirements())).encode())
+    key.update("\n".join((BUILD_PIP, *BUILD_REQUIREMENTS, *runtime_requirements())).encode())
     if lock.exists():
         key.update(lock.read_bytes())
     key.update(Path(nuitka_patches.__file__).read_bytes())
@@ -214,6 +217,7 @@ def _create_venv(venv: Path, python: Path, lock: Path) -> None:
     shutil.rmtree(venv, ignore_errors=True)
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     pip = [str(python), "-m", "pip", "install", "-qq", "--disable-pip-version-check"]
+    subprocess.run([*pip, BUILD_PIP], check=True)
     constraints = ["-c", str(lock)] if lock.exists() else []
     subprocess.run([*pip, *BUILD_REQUIREMENTS, *runtime_requirements(), *constraints,
                     "--report", str(venv / INSTALL_REPORT)], check=True)

@@ -66,10 +66,22 @@ def _licenses(metadata: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"license": {"name": name}} for name in names]
 
 
+def own_license() -> str:
+    """This project's SPDX license (pyproject.toml): codex itself is compiled from the source
+    tree, not installed from a wheel, so no install report describes it."""
+    text = (Path(__file__).resolve().parents[2] / "pyproject.toml").read_text(encoding="utf-8")
+    match = re.search(r'^license\s*=\s*"([^"]+)"', text, re.MULTILINE)
+    if match is None:
+        raise SystemExit("sbom: pyproject.toml has no license = \"SPDX\" line")
+    return match.group(1)
+
+
 def python_component(name: str, version: str, item: dict[str, Any] | None) -> dict[str, Any]:
     purl = f"pkg:pypi/{canonical(name)}@{version}"
     component: dict[str, Any] = {"type": "library", "bom-ref": purl, "name": canonical(name),
                                  "version": version, "purl": purl}
+    if canonical(name) == "codex":
+        component["licenses"] = [{"expression": own_license()}]
     if item is not None:
         if sha := _wheel_sha256(item):
             component["hashes"] = [{"alg": "SHA-256", "content": sha}]

@@ -73,3 +73,31 @@ def test_unknown_or_unlisted_licenses_fail(tmp_path: Path, bad: dict[str, Any],
     done = check(tmp_path, [*ALLOWED, bad])
     assert done.returncode == 1
     assert message in done.stderr
+
+
+def test_the_built_binarys_sbom_passes_and_names_every_license(tmp_path: Path) -> None:
+    """The SBOM of the real native build (sbom.py over vendor/<triple>'s reports): every Python
+    distribution in it declares a license and the policy accepts them all; a GPL-3.0 component
+    added to that same SBOM fails it (control)."""
+    sys.path.insert(0, str(REPO / "tests"))
+    from e2e.e2e_helpers import host_triple
+
+    vendor = REPO / "vendor" / host_triple()
+    if not (vendor / "nuitka-report.xml").exists():
+        pytest.fail(f"{vendor} has no build: run `python3 npm/scripts/build_native.py` "
+                    "(dev/test does this before the test suites)")
+    sbom = tmp_path / "sbom.cdx.json"
+    subprocess.run([sys.executable, str(REPO / "npm" / "scripts" / "sbom.py"), str(vendor),
+                    "@openai/codex-test", "0.1.0", str(sbom)], check=True, timeout=120)
+    document = json.loads(sbom.read_text())
+    libraries = [c for c in document["components"] if c["type"] == "library"]
+    assert {c["name"] for c in libraries} >= {"codex", "pydantic", "httpx", "wasmtime"}
+    assert [c["name"] for c in libraries if not c.get("licenses")] == []
+    passed = subprocess.run([sys.executable, str(CHECK), str(sbom)], capture_output=True,
+                            text=True, timeout=60, check=False)
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+    document["components"].append(component("gplthing", expression="GPL-3.0-only"))
+    sbom.write_text(json.dumps(document))
+    failed = subprocess.run([sys.executable, str(CHECK), str(sbom)], capture_output=True,
+                            text=True, timeout=60, check=False)
+    assert failed.returncode == 1 and "gplthing" in failed.stdout + failed.stderr
