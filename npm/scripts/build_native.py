@@ -228,8 +228,11 @@ def _create_venv(venv: Path, python: Path, lock: Path) -> None:
 def input_files() -> list[Path]:
     """Every source file whose bytes decide the binary's content (plus this script and the
     Nuitka edits)."""
+    # Not the *.egg-info that `pip install -e .` writes into src/: it is derived (from
+    # pyproject.toml) and differs per checkout, so keying on it missed the cache on every clone.
     files = sorted(p for p in (REPO / "src").rglob("*") if p.is_file() and "__pycache__" not in
-                   p.parts and p.suffix not in (".pyc", ".pyo"))
+                   p.parts and p.suffix not in (".pyc", ".pyo")
+                   and not any(part.endswith(".egg-info") for part in p.parts))
     files.append(Path(__file__).resolve())
     files.append(Path(nuitka_patches.__file__).resolve())
     return files
