@@ -84,9 +84,9 @@ NOFOLLOW = (
     "socksio",
 )
 
-# Packages whose data files the program reads at run time: tldextract's Public Suffix List
-# snapshot (`codex research`'s registered domains, never fetched).
-DATA_PACKAGES = ("tldextract",)
+# Packages whose data files the program reads at run time: codex's own (the Public Suffix List
+# that `codex research` reads, codex/research/public_suffix_list.dat).
+DATA_PACKAGES = ("codex",)
 
 # Native extension modules the program loads only inside a function (the exec policy's bash
 # parser): named so the build fails loudly if one is missing instead of shipping a binary

@@ -101,7 +101,7 @@ def test_version_imports_no_research_library() -> None:
         "from codex.__main__ import main\ncode = main(['--version'])",
         "import codex.research.pipeline")], capture_output=True, text=True, timeout=60,
         check=False)
-    assert "httpx" in control.stdout and "tldextract" in control.stdout
+    assert "httpx" in control.stdout  # control: the research pipeline does load httpx
 
 
 def test_plan_is_edited_on_a_terminal_before_it_runs(model_server: ModelServer,

@@ -1,7 +1,7 @@
 """Deep research: plan -> search -> fetch -> extract -> de-duplicate -> bias report -> cited report.
 
-Public interface (used by `codex research`; importing a submodule may load httpx or
-tldextract, so only the research command imports them):
+Public interface (used by `codex research`; importing a submodule may load httpx, so only
+the research command imports them):
 
     result = await research(config, RunOptions(question, corpus=..., breadth=..., depth=...,
                             plan_only=..., use_cache=..., model=..., review_plan=...), progress)

@@ -1,5 +1,5 @@
 """The source-bias report: sources per registered domain (public-suffix aware, from the
-Public Suffix List snapshot bundled with tldextract, never fetched), the largest domain's
+Public Suffix List snapshot in `codex.research.suffixes`, never fetched), the largest domain's
 share with a warning over the configured limit, the share of sources from domains marked
 low-trust in a user-editable list, and the spread of publication dates."""
 
@@ -10,21 +10,12 @@ import tomllib
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import tldextract
-
 from codex.research.errors import ResearchError
 from codex.research.sources import Source
-
-
-@cache
-def _extractor() -> tldextract.TLDExtract:
-    # No suffix-list URLs and no cache dir: the bundled snapshot, offline, nothing written.
-    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None,
-                                 include_psl_private_domains=True)
+from codex.research.suffixes import registered_domain as domain_of
 
 
 def registered_domain(url: str) -> str:
@@ -38,8 +29,7 @@ def registered_domain(url: str) -> str:
         return host
     except ValueError:
         pass
-    result = _extractor()(host)
-    return result.top_domain_under_public_suffix or host
+    return domain_of(host) or host
 
 
 @dataclass(frozen=True)
