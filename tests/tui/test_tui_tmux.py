@@ -94,6 +94,7 @@ def test_long_answer_stays_in_scrollback_and_resume_shows_it(
     start(tmux, entry, model_server, workspace, home)
     tmux.wait_text("⏎ send")
     tmux.type("print sixty rows")
+    tmux.wait_text(PROMPT_MARK + "print sixty rows")  # drawn in the composer before Enter
     tmux.keys("Enter")
     text = tmux.wait_text("row 059 of the answer")
     tmux.wait(lambda t: "Working" not in t.split("row 059")[-1], "the turn to end")
@@ -230,7 +231,8 @@ def test_ctrl_z_suspends_with_a_sane_terminal_and_fg_resumes(
     tmux.wait_text("⏎ send")
     tmux.keys("C-z")
     tmux.wait_text("Stopped")
-    tmux.type("stty -a; echo STTY-DONE")
+    # The marker is split in the typed line, so only stty's finished output shows it whole.
+    tmux.type("stty -a; echo STTY-\"\"DONE")
     tmux.keys("Enter")
     text = tmux.wait_text("STTY-DONE\n")
     assert_sane(text.split("Stopped")[-1])
