@@ -84,9 +84,9 @@ NOFOLLOW = (
     "socksio",
 )
 
-# Packages whose data files the program reads at run time: codex's own (the Public Suffix List
-# that `codex research` reads, codex/research/public_suffix_list.dat).
-DATA_PACKAGES = ("codex",)
+# Data files the program reads at run time, copied beside the executable (source under src/,
+# destination in the build): the Public Suffix List that `codex research` reads.
+DATA_FILES = ("codex_data/public_suffix_list.dat",)
 
 # Native extension modules the program loads only inside a function (the exec policy's bash
 # parser): named so the build fails loudly if one is missing instead of shipping a binary
@@ -279,7 +279,7 @@ def nuitka_command(python: Path, entry: Path, out_dir: Path, triple: str) -> lis
     ]
     cmd += [f"--nofollow-import-to={name}" for name in NOFOLLOW]
     cmd += [f"--include-module={name}" for name in INCLUDE_MODULES]
-    cmd += [f"--include-package-data={name}" for name in DATA_PACKAGES]
+    cmd += [f"--include-data-files={REPO / 'src' / name}={name}" for name in DATA_FILES]
     cmd.append(str(entry))
     return cmd
 

@@ -1,7 +1,10 @@
 """Registered domains by the Public Suffix List (publicsuffix.org), offline.
 
-`public_suffix_list.dat` beside this module is the list itself, unmodified, under its own
-license (MPL-2.0, see its header). It holds ICANN and private suffixes, and is never fetched.
+`src/codex_data/public_suffix_list.dat` is the list itself, unmodified, under its own license
+(MPL-2.0, see its header). It sits outside the `codex` package because the native build's
+executable is named `codex`, so no data folder of that name can sit beside it. The build
+copies the list to `codex_data/` next to the executable, which is the same path relative to
+this module. It holds ICANN and private suffixes, and is never fetched.
 Matching follows the list's published algorithm:
 - normal, wildcard (`*.`) and exception (`!`) rules;
 - an exception beats every other rule;
@@ -20,7 +23,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-LIST_FILE = Path(__file__).with_name("public_suffix_list.dat")
+LIST_FILE = Path(__file__).resolve().parents[2] / "codex_data" / "public_suffix_list.dat"
 
 
 @cache
