@@ -8,8 +8,10 @@ OpenAI Codex CLI from the public registry (installed into its own cached prefix,
 the same package name) both natively and through its npm launcher. Also peak RSS (wait4's
 rusage of the process tree) and the platform package's packed and unpacked size.
 
-Targets (from the delivery issue): npm-launched <= 0.7x the Codex CLI's npm-launched start;
-native <= 25 ms and <= 25 MiB; packed platform package <= 25 MB.
+Targets: npm-launched <= 0.7x the Codex CLI's npm-launched start and native <= 25 ms and
+<= 25 MiB (the delivery issue); packed platform package <= 40 MB (the roadmap's budget once
+MCP, plugins and research share the one binary, which npm/scripts/test.js enforces; the
+delivery issue's 25 MB predates them).
 
 Usage: bench/startup.py [--runs N] [--no-openai] [--dist DIR] [--json] [--smoke]
 
@@ -187,7 +189,7 @@ def main() -> int:
         ("native start <= 25 ms", ours_native.median_ms <= 25, f"{ours_native.median_ms:.1f} ms"),
         ("native peak RSS <= 25 MiB", ours_native.peak_rss_mib <= 25,
          f"{ours_native.peak_rss_mib:.1f} MiB"),
-        ("packed platform package <= 25 MB", packed_mb <= 25, f"{packed_mb:.1f} MB"),
+        ("packed platform package <= 40 MB", packed_mb <= 40, f"{packed_mb:.1f} MB"),
     ]
     their_npm = by_name.get("openai-codex npm --version")
     if their_npm:
