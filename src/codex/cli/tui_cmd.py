@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from typer import _click
 
-from codex.cli.common import load_effective_config
+from codex.cli.common import global_options, load_effective_config
 
 if TYPE_CHECKING:
     from codex.agent import LoadedRollout
@@ -85,12 +85,10 @@ def start(ctx: typer.Context, *, prompt: str | None, resume: LoadedRollout | Non
     cfg = load_effective_config(ctx)
     from codex.cli.audit_cmd import open_audit_log
     from codex.cli.exec_sdk import SdkFlagError, read_images
-    from codex.cli.state import GlobalOptions
     from codex.tui.launch import launch
 
-    options = ctx.find_object(GlobalOptions)
     try:
-        images = read_images(options.images if options else (), cfg.cwd)
+        images = read_images(global_options(ctx).images, cfg.cwd)
     except SdkFlagError as exc:
         typer.echo(f"codex: {exc}", err=True)
         raise typer.Exit(EXIT_USAGE) from None

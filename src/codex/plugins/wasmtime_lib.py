@@ -2,8 +2,8 @@
 
 The `wasmtime` Python package loads its native library (`_libwasmtime.so`, `.dylib` or
 `_wasmtime.dll`) from a fixed place beside its own modules. Installed with pip it is there.
-The native build leaves it out: stripped it is 24 MB (8.8 MB gzipped) on x86_64 Linux, and
-the platform package is 36.4 MB packed without it, against a 40 MB budget. It ships instead in
+The native build leaves it out: it is 29.7 MB (9.6 MB packed) on x86_64 Linux, and the
+platform package is 39.6 MB packed without it, against a 40 MB budget. It ships instead in
 the optional npm package `@openai/codex-<platform>-plugin-runtime`, whose library file the
 launcher passes in `CODEX_PLUGIN_RUNTIME`; `load_wasmtime` points wasmtime's loader at that file
 when the bundled one is absent. Only plugin runs and `codex doctor`'s self-test get here.

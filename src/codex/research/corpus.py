@@ -1,6 +1,6 @@
 """The local corpus provider: Markdown, text, HTML and PDF files under a folder, indexed with
 SQLite FTS5 and ranked by BM25. No network at all; the index lives in memory for one run. PDFs
-are indexed by their text layer (a PDF without one is skipped and counted in `skipped`).
+are indexed by their text layer (a PDF without one is left out).
 """
 
 from __future__ import annotations
@@ -29,12 +29,10 @@ class CorpusProvider:
         self._db = sqlite3.connect(":memory:")
         self._db.execute("CREATE VIRTUAL TABLE docs USING fts5(path UNINDEXED, body)")
         self.files = 0
-        self.skipped: list[Path] = []
         for path in sorted(self.root.rglob("*")):
             if path.is_file() and path.suffix.lower() in SUFFIXES:
                 text = _indexed_text(path)
                 if text is None:
-                    self.skipped.append(path)
                     continue
                 self._db.execute("INSERT INTO docs VALUES (?, ?)", (str(path), text))
                 self.files += 1

@@ -7,7 +7,7 @@ remaining sources, so the model is not shown the same paragraph twice.
 
 MinHash and LSH are our own (standard library) rather than `datasketch`: datasketch needs numpy
 and scipy, ~160 MB installed and far more than the native build's whole 40 MB package budget
-(the platform package is 36.9 MB packed without them), for two short algorithms. datasketch
+(the platform package is 39.6 MB packed without them), for two short algorithms. datasketch
 stays a test dependency: the tests check our estimates against it and against exact Jaccard.
 """
 

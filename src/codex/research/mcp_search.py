@@ -22,12 +22,11 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from codex.research.cache import ResearchCache
 from codex.research.errors import ResearchError
-from codex.research.providers import ProviderFailed
+from codex.research.providers import ProviderFailed, cached_hits, store_hits
 from codex.research.sources import SearchHit
 
 if TYPE_CHECKING:
@@ -60,10 +59,9 @@ class McpSearchProvider:
         self.context, self.cache = context, cache
 
     async def search(self, query: str, count: int) -> list[SearchHit]:
-        if self.cache is not None:
-            stored = self.cache.search(self.name, query, count)
-            if stored is not None:
-                return [SearchHit(**hit) for hit in json.loads(stored)]
+        stored = cached_hits(self.cache, self.name, query, count)
+        if stored is not None:
+            return stored
         arguments: dict[str, Any] = {self.query_argument: query}
         if self.count_argument:
             arguments[self.count_argument] = count
@@ -75,9 +73,7 @@ class McpSearchProvider:
         hits = [SearchHit(url=url, title=title, snippet=snippet, provider=self.name,
                           published=date) for url, title, snippet, date in
                 parse_hits(result if isinstance(result, dict) else {})][:count]
-        if self.cache is not None:
-            self.cache.store_search(self.name, query, count,
-                                    json.dumps([asdict(hit) for hit in hits]))
+        store_hits(self.cache, self.name, query, count, hits)
         return hits
 
 

@@ -51,6 +51,19 @@ def _results(body: Any, *path: str) -> list[dict[str, Any]]:
     return [item for item in node if isinstance(item, dict) and _text(item.get("url"))]
 
 
+def cached_hits(cache: ResearchCache | None, provider: str, query: str,
+                count: int) -> list[SearchHit] | None:
+    """The hits stored for this provider and query, or None (no cache, or not stored)."""
+    stored = cache.search(provider, query, count) if cache is not None else None
+    return None if stored is None else [SearchHit(**hit) for hit in json.loads(stored)]
+
+
+def store_hits(cache: ResearchCache | None, provider: str, query: str, count: int,
+               hits: list[SearchHit]) -> None:
+    if cache is not None:
+        cache.store_search(provider, query, count, json.dumps([asdict(hit) for hit in hits]))
+
+
 class WebProvider:
     """A provider reached over HTTP; subclasses say how to ask and how to read the answer."""
 
@@ -70,10 +83,9 @@ class WebProvider:
         raise NotImplementedError
 
     async def search(self, query: str, count: int) -> list[SearchHit]:
-        if self.cache is not None:
-            stored = self.cache.search(self.name, query, count)
-            if stored is not None:
-                return [SearchHit(**hit) for hit in json.loads(stored)]
+        stored = cached_hits(self.cache, self.name, query, count)
+        if stored is not None:
+            return stored
         try:
             response = await self._call(query, count)
         except (httpx.HTTPError, Refused) as exc:
@@ -85,9 +97,7 @@ class WebProvider:
             hits = self._parse(response.json())[:count]
         except ValueError as exc:
             raise ProviderFailed(f"{self.name}: response is not JSON ({exc})") from exc
-        if self.cache is not None:
-            self.cache.store_search(self.name, query, count,
-                                    json.dumps([asdict(hit) for hit in hits]))
+        store_hits(self.cache, self.name, query, count, hits)
         return hits
 
 
