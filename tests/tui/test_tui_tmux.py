@@ -9,6 +9,8 @@ import re
 import shlex
 import subprocess
 import sys
+import termios
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +19,17 @@ from tmux import Tmux
 
 from codex.tui.lines import PROMPT_MARK
 from e2e.e2e_helpers import REPO, host_triple
-from support.model_server import Call, ModelServer, Text, responses_reply, responses_text
+from support.model_server import (
+    Call,
+    ModelServer,
+    Pause,
+    Reply,
+    Text,
+    encode_sse,
+    responses_events,
+    responses_reply,
+    responses_text,
+)
 from support.procs import pids_with
 
 pytestmark = pytest.mark.timeout(180)
@@ -168,6 +180,57 @@ def test_resize_keeps_one_composer_and_status(model_server: ModelServer, workspa
     text = tmux.wait_text(PROMPT_MARK + "draft")
     assert status_rows(text) == 1, text
     assert sum(1 for line in text.splitlines() if line.startswith(PROMPT_MARK + "draft")) == 1, text
+
+
+def slow_lines(count: int, pause: float) -> Reply:
+    """An answer of `count` lines streamed one line per `pause` (each line is committed
+    to the scrollback on its own)."""
+    lines = [f"line {i:03d}\n" for i in range(count)]
+    frames = encode_sse(responses_events(Text("".join(lines), chunks=tuple(lines))))
+    return Reply(parts=[part for frame in frames for part in (frame, Pause(pause))])
+
+
+def cooked_samples(tmux: Tmux, until: str) -> tuple[int, int]:
+    """The pane terminal's modes, read from outside as fast as possible until `until` is on
+    the screen: (samples taken, samples in cooked mode: ICRNL or ICANON on)."""
+    fd = os.open(tmux.pane_tty(), os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK)
+    taken = cooked = 0
+    try:
+        deadline = time.monotonic() + 60
+        while taken == 0 or until not in tmux.screen():
+            assert time.monotonic() < deadline, f"timed out waiting for {until!r}"
+            for _ in range(2000):
+                iflag, _oflag, _cflag, lflag, *_ = termios.tcgetattr(fd)
+                cooked += bool(iflag & termios.ICRNL or lflag & termios.ICANON)
+            taken += 2000
+    finally:
+        os.close(fd)
+    return taken, cooked
+
+
+@pytest.mark.parametrize("entry", ENTRIES)
+def test_the_terminal_stays_raw_while_lines_are_printed(
+        model_server: ModelServer, workspace: Path, tmp_path: Path, tmux: Tmux,
+        entry: str) -> None:
+    """Printing into the scrollback must not drop the terminal to cooked mode, even for a
+    moment: there the tty turns an Enter typed meanwhile into Ctrl-J (a newline in the
+    composer instead of a send), which is how a prompt typed during start-up got stuck."""
+    model_server.enqueue(slow_lines(120, 0.02), responses_text("second answer"))
+    start(tmux, entry, model_server, workspace, codex_home(tmp_path))
+    tmux.wait_text("⏎ send")
+    tmux.type("go")
+    tmux.keys("Enter")
+    tmux.wait_text("line 000")
+    taken, cooked = cooked_samples(tmux, "line 119")
+    assert cooked == 0, f"{cooked} of {taken} samples in cooked mode"
+    tmux.wait(lambda t: "Working" not in t, "the turn to end")
+    tmux.type("again")
+    tmux.keys("Enter")
+    tmux.wait_text("second answer")
+    tmux.keys("C-c", "C-c")
+    tmux.wait_text("EXITED=0")
+    taken, cooked = cooked_samples(tmux, "EXITED=0")
+    assert cooked == taken, "control: the sampler sees the cooked mode the app leaves behind"
 
 
 @pytest.mark.parametrize("entry", ENTRIES)

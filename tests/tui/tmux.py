@@ -53,6 +53,10 @@ class Tmux:
         self._run("set-buffer", "-b", "p", text)
         self._run("paste-buffer", "-p", "-b", "p", "-t", "t")
 
+    def pane_tty(self) -> str:
+        """The path of the pane's terminal (its termios modes can be read from outside)."""
+        return self._run("display-message", "-p", "-t", "t", "#{pane_tty}").strip()
+
     def resize(self, columns: int, rows: int) -> None:
         self._run("resize-window", "-t", "t", "-x", str(columns), "-y", str(rows))
 
