@@ -66,14 +66,32 @@ function checkPacked(result, stageDir, label) {
   if (missing.length) fail(`${label}: npm pack left out ${missing.join(", ")}`);
 }
 
+// A new, empty staging folder for package `pkgName` (a previous pack's leftovers removed).
+function emptyStage(stageRoot, pkgName) {
+  const stage = path.join(stageRoot, pkgName.replace("@openai/", ""));
+  fs.rmSync(stage, { recursive: true, force: true });
+  fs.mkdirSync(stage, { recursive: true });
+  return stage;
+}
+
+// Symlinks resolved and timestamps kept (packs of one build must be byte-identical).
+function copyTree(source, dest) {
+  fs.mkdirSync(path.dirname(dest), { recursive: true });
+  fs.cpSync(source, dest, { recursive: true, dereference: true, preserveTimestamps: true });
+}
+
+// package.json and a README whose body is `about`, for a package nobody installs directly.
+function writeManifestAndReadme(stage, manifest, about) {
+  fs.writeFileSync(path.join(stage, "package.json"), JSON.stringify(manifest, null, 2) + "\n");
+  fs.writeFileSync(path.join(stage, "README.md"), `# ${manifest.name}\n\n${about}\n`);
+}
+
 function stagePlatform(key, triple, pkgName, stageRoot) {
   const exe = key.startsWith("win32") ? "codex.exe" : "codex";
   const source = path.join(REPO, "vendor", triple, "codex");
-  const stage = path.join(stageRoot, pkgName.replace("@openai/", ""));
-  fs.rmSync(stage, { recursive: true, force: true });
+  const stage = emptyStage(stageRoot, pkgName);
   const dest = path.join(stage, "vendor", triple, "codex");
-  fs.mkdirSync(path.dirname(dest), { recursive: true });
-  fs.cpSync(source, dest, { recursive: true, dereference: true, preserveTimestamps: true });
+  copyTree(source, dest);
   const binary = path.join(dest, exe);
   if (process.platform !== "win32" && (fs.statSync(binary).mode & 0o111) === 0) {
     fail(`${binary} lost its executable bit while staging`);
@@ -90,10 +108,9 @@ function stagePlatform(key, triple, pkgName, stageRoot) {
     files: ["vendor", SBOM],
     preferUnplugged: true,
   };
-  fs.writeFileSync(path.join(stage, "package.json"), JSON.stringify(manifest, null, 2) + "\n");
-  fs.writeFileSync(path.join(stage, "README.md"),
-    `# ${pkgName}\n\nThe native \`codex\` for ${triple}. It is an optional dependency of ` +
-    `\`${META.name}\`, which picks the right one at install time: install that instead.\n`);
+  writeManifestAndReadme(stage, manifest,
+    `The native \`codex\` for ${triple}. It is an optional dependency of ` +
+    `\`${META.name}\`, which picks the right one at install time: install that instead.`);
   fs.copyFileSync(path.join(NPM_DIR, "LICENSE"), path.join(stage, "LICENSE"));
   // What is inside the binary, from the build's Nuitka and pip reports (scripts/sbom.py).
   execFileSync(sbomPython(triple), [path.join(__dirname, "sbom.py"),
@@ -109,11 +126,8 @@ function stagePluginRuntime(key, triple, pkgName, stageRoot) {
   const source = path.join(REPO, "vendor", triple, "plugin-runtime");
   if (!fs.existsSync(path.join(source, "wasmtime"))) return null;
   const name = `${pkgName}-plugin-runtime`;
-  const stage = path.join(stageRoot, name.replace("@openai/", ""));
-  fs.rmSync(stage, { recursive: true, force: true });
-  fs.mkdirSync(stage, { recursive: true });
-  fs.cpSync(path.join(source, "wasmtime"), path.join(stage, "wasmtime"),
-    { recursive: true, dereference: true, preserveTimestamps: true });
+  const stage = emptyStage(stageRoot, name);
+  copyTree(path.join(source, "wasmtime"), path.join(stage, "wasmtime"));
   fs.copyFileSync(path.join(source, "LICENSE-wasmtime"), path.join(stage, "LICENSE"));
   const manifest = {
     name,
@@ -126,10 +140,9 @@ function stagePluginRuntime(key, triple, pkgName, stageRoot) {
     files: ["wasmtime"],
     preferUnplugged: true,
   };
-  fs.writeFileSync(path.join(stage, "package.json"), JSON.stringify(manifest, null, 2) + "\n");
-  fs.writeFileSync(path.join(stage, "README.md"),
-    `# ${name}\n\nThe wasmtime library that \`codex\` loads when it runs a WASM plugin on ` +
-    `${triple}. It is an optional dependency of \`${META.name}\`: install that instead.\n`);
+  writeManifestAndReadme(stage, manifest,
+    `The wasmtime library that \`codex\` loads when it runs a WASM plugin on ` +
+    `${triple}. It is an optional dependency of \`${META.name}\`: install that instead.`);
   return { name, stage };
 }
 
@@ -209,8 +222,7 @@ function main() {
 
   if (args.includes("--single")) {
     const [key, [triple]] = targets[0];
-    const stage = path.join(stageRoot, "single");
-    fs.mkdirSync(stage, { recursive: true });
+    const stage = emptyStage(stageRoot, "single");
     for (const f of META.files) {
       fs.mkdirSync(path.dirname(path.join(stage, f)), { recursive: true });
       fs.copyFileSync(path.join(NPM_DIR, f), path.join(stage, f));
@@ -218,8 +230,7 @@ function main() {
     const single = { ...META, files: [...META.files, "vendor"] };
     delete single.optionalDependencies;
     fs.writeFileSync(path.join(stage, "package.json"), JSON.stringify(single, null, 2) + "\n");
-    fs.cpSync(path.join(REPO, "vendor", triple), path.join(stage, "vendor", triple),
-      { recursive: true, dereference: true });
+    copyTree(path.join(REPO, "vendor", triple), path.join(stage, "vendor", triple));
     const result = npmPack(stage, stageRoot);
     checkPacked(result, stage, "single");
     const file = `openai-codex-${META.version}-single-${key}.tgz`;
