@@ -119,7 +119,7 @@ def test_long_answer_stays_in_scrollback_and_resume_shows_it(
     tmux.wait_text("press Ctrl-C again to quit")
     tmux.keys("C-c")
     text = tmux.wait_text("EXITED=0")
-    assert_sane(text.split("EXITED=0")[-1])
+    assert_sane(tmux.wait_exit())
     assert "codex resume " in text
 
     tmux.kill()
@@ -391,9 +391,9 @@ def test_sigterm_and_sighup_leave_a_sane_terminal(model_server: ModelServer, wor
             assert len(pids) == 1, "control: the process to signal is running"
             for pid in pids:
                 os.kill(pid, sig)
-            text = terminal.wait_text("EXITED=")
-            assert f"EXITED={128 + sig}" in text, text
-            assert_sane(text.split("EXITED=")[-1])
+            text = terminal.wait_exit()
+            assert text.startswith(f"EXITED={128 + sig}"), text
+            assert_sane(text)
             assert "\x1b[?2004h" not in terminal.capture(escapes=True).split("EXITED=")[-1]
         finally:
             terminal.kill()
@@ -432,8 +432,8 @@ def test_a_crash_restores_the_terminal(model_server: ModelServer, workspace: Pat
     tmux.type("boom")
     tmux.keys("Enter")
     text = tmux.wait_text("EXITED=")
-    after = text.split("EXITED=")[-1]
-    assert not after.startswith("0"), text
+    after = tmux.wait_exit()
+    assert not after.startswith("EXITED=0"), text
     assert_sane(after)
     joined = text.replace("\n", "")  # tmux wraps the long line at 80 columns
     assert "internal error (RuntimeError: injected fault)" in joined, text

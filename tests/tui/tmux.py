@@ -10,6 +10,8 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+STTY_DONE = "STTY-DONE"  # printed after `stty -a` has shown the modes the program left
+
 
 class Tmux:
     def __init__(self, socket: Path, columns: int = 80, rows: int = 24) -> None:
@@ -29,7 +31,7 @@ class Tmux:
         the program left the terminal)."""
         exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
         script = (f"cd {shlex.quote(str(cwd))}; env -i {exports} {shlex.join(argv)}; "
-                  "echo EXITED=$?; stty -a; sleep 600")
+                  f"echo EXITED=$?; stty -a; echo {STTY_DONE}; sleep 600")
         self._run("-f", "/dev/null", "new-session", "-d", "-s", "t", "-x", str(self.columns),
                   "-y", str(self.rows), "bash", "--norc", "--noprofile", "-c", script)
         self._run("set-option", "-t", "t", "history-limit", "10000")
@@ -83,6 +85,13 @@ class Tmux:
 
     def wait_text(self, needle: str, timeout: float = 60.0) -> str:
         return self.wait(lambda text: needle in text, repr(needle), timeout)
+
+    def wait_exit(self, timeout: float = 60.0) -> str:
+        """The pane from the program's last `EXITED=<status>` line on, once `stty -a` has
+        finished printing the terminal's modes below it (EXITED= alone comes first)."""
+        text = self.wait(lambda t: STTY_DONE in t.split("EXITED=")[-1], "stty after the exit",
+                         timeout)
+        return "EXITED=" + text.split("EXITED=")[-1]
 
     def kill(self) -> None:
         self._run("kill-server", check=False)
