@@ -20,9 +20,10 @@ def fsync_directory(directory: Path) -> None:
         os.close(fd)
 
 
-def write_atomic(path: Path, text: str, *, mode: int | None = None) -> None:
-    """Replace `path` with `text` (UTF-8): a temp file in the same directory, written and
-    fsynced, given `mode` (default: mkstemp's owner-only 0600), then renamed over `path`.
+def write_atomic(path: Path, text: str | bytes, *, mode: int | None = None) -> None:
+    """Replace `path` with `text` (a str as UTF-8 text, bytes as they are): a temp file in the
+    same directory, written and fsynced, given `mode` (default: mkstemp's owner-only 0600),
+    then renamed over `path`.
     Readers see the old file or the new one, never a half-written one; the temp file is
     removed if anything fails. Callers that need the new name itself to be durable call
     `fsync_directory(path.parent)` afterwards."""
@@ -31,7 +32,10 @@ def write_atomic(path: Path, text: str, *, mode: int | None = None) -> None:
     fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+            if isinstance(text, str):
+                handle.write(text)
+            else:
+                handle.buffer.write(text)
             handle.flush()
             os.fsync(handle.fileno())
         if mode is not None:

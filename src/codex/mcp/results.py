@@ -68,14 +68,21 @@ def capped(text: str, limit_tokens: int, save_dir: Path, call_name: str) -> str:
     data = text.encode()
     if len(data) <= limit:
         return text
-    save_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    path = save_dir / f"{_SAFE.sub('_', call_name)}.txt"
-    write_atomic(path, text)
+    path = _saved(save_dir, f"{call_name}.txt", text)
     half = max(limit // 2 - 200, 0)
     head = data[:half].decode("utf-8", "ignore")
     tail = data[-half:].decode("utf-8", "ignore") if half else ""
     return (f"{head}\n\n[... output truncated: {len(data)} bytes in all, over the limit of "
             f"{limit_tokens} tokens; the whole output is in {path} ...]\n\n{tail}")
+
+
+def _saved(save_dir: Path, name: str, data: str | bytes) -> Path:
+    """Save `data` (a result part too big for the model) as `name` in `save_dir`, which is
+    made owner-only; its path."""
+    save_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = save_dir / _SAFE.sub("_", name)
+    write_atomic(path, data)
+    return path
 
 
 def item_result(result: dict[str, Any]) -> dict[str, Any]:
@@ -109,9 +116,7 @@ def images(result: dict[str, Any], text: str, limit_tokens: int, save_dir: Path,
         except (binascii.Error, ValueError):
             notes.append(f"[image {number}: not valid base64, left out]")
             continue
-        save_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        path = save_dir / f"{_SAFE.sub('_', call_name)}-{number}.{_IMAGE_TYPES[mime]}"
-        path.write_bytes(raw)
+        path = _saved(save_dir, f"{call_name}-{number}.{_IMAGE_TYPES[mime]}", raw)
         notes.append(f"[image {number} ({mime}, {len(raw)} bytes) is over the output limit of "
                      f"{limit_tokens} tokens; it is saved in {path}]")
     return urls, "\n".join([text, *notes]) if notes else text

@@ -6,7 +6,7 @@ while the session was still opening). Each prompt is appended with a single `wri
 O_APPEND descriptor (mode 0600), so concurrent sessions interleave whole lines.
 `[history] persistence = "none"` keeps history in memory only. `[history] max_bytes` caps the
 file: when an append takes it over the cap, the oldest lines are dropped (the newest that fit
-are kept, written to a temporary file and renamed over the old one). Writers take an
+are kept and replace the file atomically, `codex.fsutil.write_atomic`). Writers take an
 exclusive `flock` on the file and re-open it if a trim replaced it meanwhile, so no
 concurrent prompt is lost.
 """
@@ -21,6 +21,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from prompt_toolkit.history import History
+
+from codex.fsutil import write_atomic
 
 HISTORY_FILE = "history.jsonl"
 _LOAD_LIMIT = 1000
@@ -98,14 +100,4 @@ class PromptHistory(History):
                 break
             kept.append(line)
             size += len(line)
-        temporary = self.path.with_name(f".{HISTORY_FILE}.{os.getpid()}.tmp")
-        try:
-            with open(temporary, "wb", opener=_private) as out:
-                out.writelines(reversed(kept))
-            os.replace(temporary, self.path)
-        finally:
-            temporary.unlink(missing_ok=True)
-
-
-def _private(path: str, flags: int) -> int:
-    return os.open(path, flags | os.O_CLOEXEC, 0o600)
+        write_atomic(self.path, b"".join(reversed(kept)))
