@@ -26,9 +26,6 @@ def register(app: typer.Typer) -> None:
         "requests when it supports them."))(mcp_server)
 
 
-_LOOPBACK = ("127.0.0.1", "localhost", "::1")
-
-
 def mcp_server(ctx: typer.Context, http: Annotated[str | None, typer.Option(
         "--http", metavar="[HOST:]PORT",
         help="Serve Streamable HTTP at http://HOST:PORT/mcp instead of stdio (HOST: "
@@ -48,13 +45,14 @@ def mcp_server(ctx: typer.Context, http: Annotated[str | None, typer.Option(
 
         asyncio.run(McpServer(run_codex).serve())
         return
+    from codex.mcp.server_http import LOOPBACK_NAMES, serve_http
+
     host, _, port = http.rpartition(":")
     host = host.strip("[]") or "127.0.0.1"
-    if host not in _LOOPBACK or not port.isdigit() or int(port) > 65535:
+    if host not in LOOPBACK_NAMES or not port.isdigit() or int(port) > 65535:
         raise typer.BadParameter(
             f"{http!r}: expected [HOST:]PORT with a loopback HOST (127.0.0.1, localhost or "
             "::1) and PORT 0-65535", param_hint="--http")
-    from codex.mcp.server_http import serve_http
 
     def announce(url: str) -> None:
         print(f"codex mcp-server: listening on {url}", file=sys.stderr, flush=True)

@@ -90,6 +90,7 @@ class MinHash:
         return same / len(self.hashvalues)
 
 
+@cache
 def lsh_shape(threshold: float, num_perm: int) -> tuple[int, int]:
     """(bands, rows) for LSH banding that best separates pairs above `threshold` from those
     below: the least false-positive plus false-negative area under the candidate curve
@@ -119,7 +120,7 @@ class MinHashLSH:
     """Candidate pairs by banding: sketches that agree on every row of some band."""
 
     def __init__(self, threshold: float, num_perm: int) -> None:
-        self.bands, self.rows = _shape(threshold, num_perm)
+        self.bands, self.rows = lsh_shape(threshold, num_perm)
         self._buckets: list[dict[tuple[int, ...], list[int]]] = [{} for _ in range(self.bands)]
 
     def _keys(self, sketch: MinHash) -> list[tuple[int, ...]]:
@@ -135,11 +136,6 @@ class MinHashLSH:
         for bucket, band_key in zip(self._buckets, self._keys(sketch), strict=True):
             found.update(bucket.get(band_key, ()))
         return found
-
-
-@cache
-def _shape(threshold: float, num_perm: int) -> tuple[int, int]:
-    return lsh_shape(threshold, num_perm)
 
 
 def minhash(text: str, num_perm: int) -> MinHash:
