@@ -107,9 +107,8 @@ class McpServer:
 
         threading.Thread(target=read, name="codex-mcp-server-stdin", daemon=True).start()
         while (line := await lines.get()) is not None:
-            self._dispatch(line)
-        for task in list(self._calls.values()):
-            task.cancel()
+            self.dispatch(line)
+        self.cancel_calls()
         if self._calls:
             await asyncio.gather(*self._calls.values(), return_exceptions=True)
 
@@ -119,7 +118,19 @@ class McpServer:
             self.stdout.write(data)
             self.stdout.flush()
 
-    def _dispatch(self, line: bytes) -> None:
+    def cancel_call(self, request_id: object) -> None:
+        """Cancel the running `tools/call` with this id (nothing if none runs)."""
+        task = self._calls.get(request_id)
+        if task is not None:
+            task.cancel()
+
+    def cancel_calls(self) -> None:
+        """Cancel every running `tools/call` (the client went away)."""
+        for task in list(self._calls.values()):
+            task.cancel()
+
+    def dispatch(self, line: bytes) -> None:
+        """Handle one message from the client (its answers go through `write`)."""
         try:
             message = json.loads(line)
         except ValueError:
@@ -163,9 +174,7 @@ class McpServer:
 
     def _on_notification(self, method: str, params: object) -> None:
         if method == "notifications/cancelled" and isinstance(params, dict):
-            task = self._calls.get(params.get("requestId"))
-            if task is not None:
-                task.cancel()
+            self.cancel_call(params.get("requestId"))
 
     def _on_response(self, message: JsonObject) -> None:
         waiting = self._waiting.get(str(message.get("id")))

@@ -51,10 +51,6 @@ class _Session(McpServer):
         if queue is not None:
             self.loop.call_soon_threadsafe(queue.put_nowait, message)
 
-    def close(self) -> None:
-        for task in list(self._calls.values()):
-            task.cancel()
-
 
 async def serve_http(run_codex: RunCodex, host: str, port: int,
                      announce: Callable[[str], None]) -> None:
@@ -78,7 +74,7 @@ async def serve_http(run_codex: RunCodex, host: str, port: int,
             await server.serve_forever()
     finally:
         for session in sessions.values():
-            session.close()
+            session.cancel_calls()
 
 
 async def _handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
@@ -97,7 +93,7 @@ async def _handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
         gone = sessions.pop(sid or "", None)
         if gone is None:
             return await _send(writer, 404, _error("unknown session"))
-        gone.close()
+        gone.cancel_calls()
         return await _send(writer, 200, None)
     if method != "POST":
         return await _send(writer, 405, _error("use POST (no GET stream)"),
@@ -120,12 +116,12 @@ async def _handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
     if session is None:
         return await _send(writer, 404, _error("unknown session"))
     if "method" not in message or "id" not in message:  # a response or a notification
-        session._dispatch(body)
+        session.dispatch(body)
         return await _send(writer, 202, None, extra)
     queue: asyncio.Queue[JsonObject] = asyncio.Queue()
     token = _REPLY.set(queue)
     try:
-        session._dispatch(body)
+        session.dispatch(body)
     finally:
         _REPLY.reset(token)
     request_id = message["id"]
@@ -137,9 +133,7 @@ async def _handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
     try:
         await _stream(writer, queue, request_id, extra)
     except ConnectionError:
-        task = session._calls.get(request_id)
-        if task is not None:
-            task.cancel()
+        session.cancel_call(request_id)
     finally:
         session.streams.remove(queue)
 
