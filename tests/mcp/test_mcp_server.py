@@ -8,6 +8,7 @@ import contextlib
 import json
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 import pytest
 
 from agent.agent_helpers import exec_env
-from support.model_server import ModelServer, responses_function_call, responses_text
+from support.model_server import ModelServer, Pause, Reply, responses_function_call, responses_text
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -107,6 +108,37 @@ def test_codex_then_codex_reply(server: RawClient, model_server: ModelServer) ->
     # the reply continued the same conversation: the model saw the first exchange again
     texts = json.dumps(model_server.requests[1].json["input"])
     assert "hello" in texts and "First answer." in texts and "more" in texts
+
+
+def test_a_cancelled_notification_stops_the_running_call(server: RawClient,
+                                                         model_server: ModelServer) -> None:
+    """`notifications/cancelled` for a running `codex` call ends it at once as interrupted,
+    although the model's reply is still 60 s away; the next call works."""
+    initialize(server, {})
+    stalled = responses_text("too late")
+    model_server.enqueue(Reply(parts=[Pause(60), *stalled.parts]), responses_text("next one"))
+    server.send({"jsonrpc": "2.0", "id": 6, "method": "tools/call", "params": {
+        "name": "codex", "arguments": {"prompt": "slow"}}})
+    while True:
+        message = server.read()
+        assert message.get("id") != 6, message
+        if message.get("method") == "codex/event" and \
+                message["params"]["event"]["type"] == "turn.started":
+            break
+    deadline = time.monotonic() + 30
+    while not model_server.requests:  # control: the call is running, waiting on the model
+        assert time.monotonic() < deadline, "the call never asked the model"
+        time.sleep(0.05)
+    started = time.monotonic()
+    server.send({"jsonrpc": "2.0", "method": "notifications/cancelled",
+                 "params": {"requestId": 6, "reason": "user pressed stop"}})
+    answer = server.until_response(6)
+    assert time.monotonic() - started < 20, "the call ran on after the cancellation"
+    result = answer["result"]
+    assert result["isError"] is True and result["structuredContent"]["status"] == "interrupted"
+    server.send({"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {
+        "name": "codex", "arguments": {"prompt": "again"}}})
+    assert server.until_response(7)["result"]["content"][0]["text"] == "next one"
 
 
 def test_approval_is_asked_through_elicitation(server: RawClient,
